@@ -1,0 +1,151 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Validate checks every field and returns all problems at once, each naming
+// its field, so a user fixes a command line in one go.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+
+	for _, p := range []struct{ field, value string }{
+		{"policy", c.Policy}, {"prefill_policy", c.PrefillPolicy}, {"decode_policy", c.DecodePolicy},
+	} {
+		if p.value != "" && !isPolicy(p.value) {
+			bad("%s: unknown policy %q (choose from %s)", p.field, p.value, strings.Join(Policies, ", "))
+		}
+	}
+	if c.Policy == "" {
+		bad("policy: must be set")
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		bad("port: %d is not a TCP port", c.Port)
+	}
+	if c.PrometheusPort < 0 || c.PrometheusPort > 65535 {
+		bad("prometheus_port: %d is not a TCP port", c.PrometheusPort)
+	}
+	if c.CacheThreshold < 0 || c.CacheThreshold > 1 {
+		bad("cache_threshold: %v must be between 0 and 1", c.CacheThreshold)
+	}
+	if c.BalanceRelThreshold < 1 {
+		bad("balance_rel_threshold: %v must be at least 1.0", c.BalanceRelThreshold)
+	}
+	for _, n := range []struct {
+		field string
+		value int64
+		min   int64
+	}{
+		{"balance_abs_threshold", int64(c.BalanceAbsThreshold), 0},
+		{"worker_startup_timeout_secs", int64(c.WorkerStartupTimeoutSecs), 1},
+		{"worker_startup_check_interval", int64(c.WorkerStartupCheckInterval), 1},
+		{"health_check_timeout_secs", int64(c.HealthCheckTimeoutSecs), 1},
+		{"health_failure_threshold", int64(c.HealthFailureThreshold), 1},
+		{"health_success_threshold", int64(c.HealthSuccessThreshold), 1},
+		{"eviction_interval_secs", int64(c.EvictionIntervalSecs), 1},
+		{"max_tree_size", int64(c.MaxTreeSize), 1},
+		{"max_payload_size", c.MaxPayloadSize, 1},
+		{"request_timeout_secs", int64(c.RequestTimeoutSecs), 1},
+		{"max_concurrent_requests", int64(c.MaxConcurrentRequests), 0},
+		{"queue_size", int64(c.QueueSize), 0},
+		{"queue_timeout_secs", int64(c.QueueTimeoutSecs), 0},
+		{"shutdown_grace_period_secs", int64(c.ShutdownGracePeriodSecs), 0},
+		{"retry_max_retries", int64(c.RetryMaxRetries), 0},
+		{"retry_initial_backoff_ms", int64(c.RetryInitialBackoffMs), 0},
+		{"retry_max_backoff_ms", int64(c.RetryMaxBackoffMs), 0},
+		{"cb_failure_threshold", int64(c.CBFailureThreshold), 1},
+		{"cb_success_threshold", int64(c.CBSuccessThreshold), 1},
+		{"cb_timeout_duration_secs", int64(c.CBTimeoutDurationSecs), 1},
+		{"service_discovery_port", int64(c.ServiceDiscoveryPort), 1},
+	} {
+		if n.value < n.min {
+			bad("%s: %d must be at least %d", n.field, n.value, n.min)
+		}
+	}
+	if !isLogLevel(c.LogLevel) {
+		bad("log_level: unknown level %q (choose from debug, info, warning, error, critical)", c.LogLevel)
+	}
+	errs = append(errs, c.validateWorkers()...)
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateWorkers() []error {
+	var errs []error
+	for _, u := range c.WorkerURLs {
+		if err := CheckURL(u); err != nil {
+			errs = append(errs, fmt.Errorf("worker_urls: %w", err))
+		}
+	}
+	for _, p := range c.PrefillURLs {
+		if err := CheckURL(p.URL); err != nil {
+			errs = append(errs, fmt.Errorf("prefill_urls: %w", err))
+		}
+		if p.BootstrapPort != nil && (*p.BootstrapPort < 1 || *p.BootstrapPort > 65535) {
+			errs = append(errs, fmt.Errorf("Invalid bootstrap port: %d. Must be a number or 'none'", *p.BootstrapPort))
+		}
+	}
+	for _, u := range c.DecodeURLs {
+		if err := CheckURL(u); err != nil {
+			errs = append(errs, fmt.Errorf("decode_urls: %w", err))
+		}
+	}
+	if c.PDDisaggregation && !c.ServiceDiscovery {
+		if len(c.PrefillURLs) == 0 {
+			errs = append(errs, errors.New("PD disaggregation mode requires --prefill"))
+		}
+		if len(c.DecodeURLs) == 0 {
+			errs = append(errs, errors.New("PD disaggregation mode requires --decode"))
+		}
+	}
+	if !c.PDDisaggregation && !c.ServiceDiscovery && c.Policy == PolicyPowerOfTwo && len(c.WorkerURLs) < 2 {
+		errs = append(errs, errors.New("Power-of-two policy requires at least 2 workers"))
+	}
+	return errs
+}
+
+// CheckURL accepts absolute http(s) URLs with a host.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("invalid URL %q: %v", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("invalid URL %q: scheme must be http or https", raw)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return fmt.Errorf("invalid URL %q: missing host", raw)
+	}
+	return nil
+}
+
+// NormalizeURL trims trailing slashes so "http://a:1/" and "http://a:1" name one worker.
+func NormalizeURL(raw string) string { return strings.TrimRight(raw, "/") }
+
+func isPolicy(name string) bool {
+	for _, p := range Policies {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
+func isLogLevel(l string) bool {
+	switch strings.ToLower(l) {
+	case "debug", "info", "warning", "warn", "error", "critical":
+		return true
+	}
+	return false
+}
+
+// PolicyFor returns the prefill or decode policy, falling back to Policy.
+func (c *Config) PolicyFor(specific string) string {
+	if specific != "" {
+		return specific
+	}
+	return c.Policy
+}

@@ -1,0 +1,88 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"sync"
+)
+
+// ErrClientGone marks a client that went away while its response was being
+// written; nothing more can be sent to it.
+var ErrClientGone = errors.New("client disconnected")
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// Delivery describes a response copy.
+type Delivery struct {
+	Bytes int64
+	// FirstByte is called once, just after the first body bytes were
+	// written (for time to first token); it may be nil.
+	FirstByte func()
+}
+
+// WriteResponse writes resp's status, headers (hop-by-hop removed) and body
+// to w and closes resp.Body. Event streams are flushed after every read, so
+// each SSE event reaches the client as the worker sent it, never buffered
+// whole and never re-chunked. It returns ErrClientGone if writing to the
+// client failed, or the worker's read error if the stream broke.
+func WriteResponse(w http.ResponseWriter, resp *http.Response, d *Delivery) error {
+	defer resp.Body.Close()
+	copyHeaders(w.Header(), resp.Header)
+	if resp.ContentLength >= 0 && !IsEventStream(resp.Header) {
+		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+	}
+	w.WriteHeader(resp.StatusCode)
+	return copyBody(w, resp.Body, IsEventStream(resp.Header), d)
+}
+
+func copyBody(w http.ResponseWriter, body io.Reader, flush bool, d *Delivery) error {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	rc := http.NewResponseController(w)
+	for {
+		n, rerr := body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return ErrClientGone
+			}
+			if d != nil {
+				if d.Bytes == 0 && d.FirstByte != nil {
+					d.FirstByte()
+				}
+				d.Bytes += int64(n)
+			}
+			if flush {
+				if err := rc.Flush(); err != nil {
+					return ErrClientGone
+				}
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+// IsEventStream reports whether h declares a text/event-stream body.
+func IsEventStream(h http.Header) bool {
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "text/event-stream"
+}
+
+// Drain discards and closes a response body we will not forward, so the
+// connection can be reused.
+func Drain(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+	resp.Body.Close()
+}

@@ -1,0 +1,103 @@
+// Package proxy forwards one request to one worker and copies the answer
+// back: header rules, streaming with a flush per read, error classes. It knows
+// nothing of policies or retries; the router decides where and how often.
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// ErrUpstream marks a failure to get a response from the worker (refused,
+// reset, timed out). Wrapped errors keep the cause.
+var ErrUpstream = errors.New("worker unreachable")
+
+// NewTransport returns the one tuned transport a router shares for all
+// workers: keep-alive pools large enough for many concurrent streams per
+// worker, no transparent gzip (bytes are forwarded as the worker sent them),
+// and no response-header timeout (a 100k-token prefill may take minutes; the
+// request context bounds it instead).
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 nil,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          0,
+		MaxIdleConnsPerHost:   512,
+		IdleConnTimeout:       90 * time.Second,
+		DisableCompression:    true,
+		ExpectContinueTimeout: 0,
+		WriteBufferSize:       64 << 10,
+		ReadBufferSize:        64 << 10,
+	}
+}
+
+// Proxy sends requests to workers. It is safe for concurrent use.
+type Proxy struct {
+	Client *http.Client
+}
+
+// Send issues method url with body and the client's headers (hop-by-hop
+// removed) plus extra. The caller owns the response and must close its body.
+// A transport failure is returned wrapped in ErrUpstream; a context error
+// (client gone, deadline) is returned as is.
+func (p *Proxy) Send(ctx context.Context, method, url string, in http.Header, body []byte, extra http.Header) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUpstream, err)
+	}
+	if body == nil {
+		req.Body = http.NoBody
+	}
+	req.ContentLength = int64(len(body))
+	copyHeaders(req.Header, in)
+	for k, vs := range extra {
+		req.Header[k] = vs
+	}
+	resp, err := p.Client.Do(req)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, fmt.Errorf("%w: %v", ErrUpstream, err)
+	}
+	return resp, nil
+}
+
+// hopHeaders are connection-level headers a proxy must not forward
+// (RFC 9110 section 7.6.1), plus those the transport sets itself.
+var hopHeaders = map[string]bool{
+	"Connection": true, "Proxy-Connection": true, "Keep-Alive": true,
+	"Proxy-Authenticate": true, "Proxy-Authorization": true, "Te": true,
+	"Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Content-Length": true, "Host": true,
+}
+
+// copyHeaders copies src into dst minus hop-by-hop headers, including any
+// that src's Connection header names.
+func copyHeaders(dst, src http.Header) {
+	var named []string
+	for _, v := range src["Connection"] {
+		named = append(named, strings.Split(v, ",")...)
+	}
+	for k, vs := range src {
+		if hopHeaders[k] || listed(named, k) {
+			continue
+		}
+		dst[k] = append(dst[k][:0:0], vs...)
+	}
+}
+
+func listed(names []string, key string) bool {
+	for _, n := range names {
+		if http.CanonicalHeaderKey(strings.TrimSpace(n)) == key {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,95 @@
+package worker
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// BreakerConfig sets the circuit breaker. A zero FailureThreshold disables it.
+type BreakerConfig struct {
+	FailureThreshold int           // consecutive failures that open the circuit
+	SuccessThreshold int           // consecutive half-open successes that close it
+	OpenFor          time.Duration // how long an open circuit rejects before probing
+}
+
+// Circuit states, as exported in the circuit-state metric.
+const (
+	CircuitClosed   = 0
+	CircuitOpen     = 1
+	CircuitHalfOpen = 2
+)
+
+// breaker takes a worker that keeps failing out of rotation for OpenFor, then
+// lets traffic probe it (half-open) until SuccessThreshold requests succeed.
+// allow is on the request path and reads one atomic; mu guards the counters
+// and state transitions, which happen only when a request ends.
+type breaker struct {
+	cfg       BreakerConfig
+	openUntil atomic.Int64 // unix nanos; 0 when closed
+
+	mu        sync.Mutex
+	failures  int
+	successes int
+}
+
+func (b *breaker) allow(now time.Time) bool {
+	until := b.openUntil.Load()
+	return until == 0 || now.UnixNano() >= until
+}
+
+func (b *breaker) state(now time.Time) int {
+	switch until := b.openUntil.Load(); {
+	case until == 0:
+		return CircuitClosed
+	case now.UnixNano() < until:
+		return CircuitOpen
+	default:
+		return CircuitHalfOpen
+	}
+}
+
+// record notes a request outcome and reports whether the circuit just opened.
+func (b *breaker) record(ok bool, now time.Time) (opened bool) {
+	if b.cfg.FailureThreshold <= 0 {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	halfOpen := b.openUntil.Load() != 0
+	if ok {
+		b.failures = 0
+		if halfOpen {
+			b.successes++
+			if b.successes >= b.cfg.SuccessThreshold {
+				b.openUntil.Store(0)
+				b.successes = 0
+			}
+		}
+		return false
+	}
+	b.successes = 0
+	b.failures++
+	if halfOpen || b.failures >= b.cfg.FailureThreshold {
+		b.failures = 0
+		b.openUntil.Store(now.Add(b.cfg.OpenFor).UnixNano())
+		return true
+	}
+	return false
+}
+
+// WithBreaker configures the circuit breaker; call it before the worker is
+// shared (it is not synchronised).
+func (w *Worker) WithBreaker(cfg BreakerConfig) *Worker {
+	w.breaker.cfg = cfg
+	return w
+}
+
+// RecordOutcome feeds a request's result to the circuit breaker and reports
+// whether the circuit opened because of it.
+func (w *Worker) RecordOutcome(ok bool, now time.Time) (opened bool) {
+	return w.breaker.record(ok, now)
+}
+
+// CircuitState is CircuitClosed, CircuitOpen or CircuitHalfOpen.
+func (w *Worker) CircuitState(now time.Time) int { return w.breaker.state(now) }

@@ -1,0 +1,92 @@
+// Package worker owns the router's view of its workers: identity (immutable)
+// and live state (atomics), the copy-on-write Registry, health checks and the
+// circuit breaker.
+package worker
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Role says which pool a worker serves in.
+type Role uint8
+
+const (
+	Regular Role = iota
+	Prefill
+	Decode
+)
+
+func (r Role) String() string {
+	switch r {
+	case Prefill:
+		return "prefill"
+	case Decode:
+		return "decode"
+	}
+	return "regular"
+}
+
+// Worker is one inference server. Identity fields never change after New;
+// live state is atomic, so a Worker is safe for concurrent use and a
+// registry update never resets counters (the same *Worker is carried over).
+type Worker struct {
+	url           string
+	role          Role
+	bootstrapPort *int // prefill only; nil means "none"
+
+	inFlight   atomic.Int64 // requests dispatched and not yet fully delivered
+	polled     atomic.Int64 // load reported by /get_load; -1 when unknown
+	processed  atomic.Uint64
+	healthy    atomic.Bool
+	breaker    breaker
+	healthRuns healthCounter
+}
+
+// New returns a worker that is not yet healthy: it becomes healthy when a
+// health check passes (or MarkHealthy is called).
+func New(url string, role Role, bootstrapPort *int) *Worker {
+	w := &Worker{url: url, role: role, bootstrapPort: bootstrapPort}
+	w.polled.Store(-1)
+	return w
+}
+
+func (w *Worker) URL() string { return w.url }
+func (w *Worker) Role() Role  { return w.role }
+
+// BootstrapPort is the prefill bootstrap port, or nil.
+func (w *Worker) BootstrapPort() *int { return w.bootstrapPort }
+
+// Load is the number of requests in flight through this router.
+func (w *Worker) Load() int64 { return w.inFlight.Load() }
+
+// PolledLoad is the worker's own load from /get_load, or -1 if unknown.
+func (w *Worker) PolledLoad() int64 { return w.polled.Load() }
+
+// SetPolledLoad records a /get_load answer (-1 for unknown).
+func (w *Worker) SetPolledLoad(n int64) { w.polled.Store(n) }
+
+// Acquire counts a dispatched request. Every Acquire must be paired with
+// exactly one Release, after the response was fully delivered or failed.
+func (w *Worker) Acquire() { w.inFlight.Add(1) }
+
+// Release ends what Acquire began and counts the request as processed.
+func (w *Worker) Release() {
+	w.inFlight.Add(-1)
+	w.processed.Add(1)
+}
+
+// Processed counts requests released on this worker.
+func (w *Worker) Processed() uint64 { return w.processed.Load() }
+
+// Healthy reports the last health verdict.
+func (w *Worker) Healthy() bool { return w.healthy.Load() }
+
+// SetHealthy sets the health verdict directly (tests, startup).
+func (w *Worker) SetHealthy(ok bool) { w.healthy.Store(ok) }
+
+// Available reports whether the worker may be picked now: healthy and its
+// circuit not open.
+func (w *Worker) Available(now time.Time) bool {
+	return w.healthy.Load() && w.breaker.allow(now)
+}

@@ -30,7 +30,7 @@ type Delivery struct {
 // client failed, or the worker's read error if the stream broke.
 func WriteResponse(w http.ResponseWriter, resp *http.Response, d *Delivery) error {
 	defer resp.Body.Close()
-	copyHeaders(w.Header(), resp.Header)
+	CopyHeaders(w.Header(), resp.Header)
 	if resp.ContentLength >= 0 && !IsEventStream(resp.Header) {
 		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
 	}

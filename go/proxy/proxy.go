@@ -55,7 +55,7 @@ func (p *Proxy) Send(ctx context.Context, method, url string, in http.Header, bo
 		req.Body = http.NoBody
 	}
 	req.ContentLength = int64(len(body))
-	copyHeaders(req.Header, in)
+	CopyHeaders(req.Header, in)
 	for k, vs := range extra {
 		req.Header[k] = vs
 	}
@@ -78,9 +78,10 @@ var hopHeaders = map[string]bool{
 	"Content-Length": true, "Host": true,
 }
 
-// copyHeaders copies src into dst minus hop-by-hop headers, including any
-// that src's Connection header names.
-func copyHeaders(dst, src http.Header) {
+// CopyHeaders copies src into dst minus hop-by-hop headers (and
+// Content-Length, which the transport sets), including any that src's
+// Connection header names.
+func CopyHeaders(dst, src http.Header) {
 	var named []string
 	for _, v := range src["Connection"] {
 		named = append(named, strings.Split(v, ",")...)

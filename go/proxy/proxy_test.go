@@ -16,7 +16,7 @@ func TestCopyHeadersDropsHopByHop(t *testing.T) {
 		"X-Custom":          {"a", "b"},
 	}
 	dst := http.Header{}
-	copyHeaders(dst, src)
+	CopyHeaders(dst, src)
 	for _, gone := range []string{"Connection", "X-Secret", "Keep-Alive", "Transfer-Encoding", "Content-Length"} {
 		if _, ok := dst[gone]; ok {
 			t.Errorf("%s was forwarded", gone)

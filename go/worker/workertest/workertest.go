@@ -129,20 +129,25 @@ func (w *Worker) generate(rw http.ResponseWriter, r *http.Request, body []byte) 
 		return
 	}
 	var req struct {
-		Stream bool `json:"stream"`
+		Stream        bool `json:"stream"`
+		ReturnLogprob bool `json:"return_logprob"`
 	}
 	_ = json.Unmarshal(body, &req)
+	meta := map[string]any{"prompt_tokens": len(body), "completion_tokens": 3}
+	if req.ReturnLogprob {
+		// One entry naming this worker, so a test can see whose logprobs a merged answer holds.
+		meta["input_token_logprobs"] = []any{[]any{-1.0, 1, w.Name}}
+	}
 	if !req.Stream {
 		w.served.Add(1)
-		writeJSON(rw, http.StatusOK, map[string]any{"text": "hello from " + w.Name, "worker": w.Name,
-			"meta_info": map[string]any{"prompt_tokens": len(body), "completion_tokens": 3}})
+		writeJSON(rw, http.StatusOK, map[string]any{"text": "hello from " + w.Name, "worker": w.Name, "meta_info": meta})
 		return
 	}
-	w.stream(rw, r)
+	w.stream(rw, r, meta)
 }
 
 // stream writes StreamEvents chat-completion chunks and [DONE], flushing each.
-func (w *Worker) stream(rw http.ResponseWriter, r *http.Request) {
+func (w *Worker) stream(rw http.ResponseWriter, r *http.Request, meta map[string]any) {
 	rw.Header().Set("Content-Type", "text/event-stream")
 	rw.WriteHeader(http.StatusOK)
 	f := rw.(http.Flusher)
@@ -156,7 +161,7 @@ func (w *Worker) stream(rw http.ResponseWriter, r *http.Request) {
 			}
 		}
 		chunk := map[string]any{"id": "cmpl-" + w.Name, "object": "chat.completion.chunk", "created": 0, "model": "fake-model",
-			"worker": w.Name, "choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": fmt.Sprintf("tok%d ", i)}, "finish_reason": nil}}}
+			"worker": w.Name, "meta_info": meta, "choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": fmt.Sprintf("tok%d ", i)}, "finish_reason": nil}}}
 		b, _ := json.Marshal(chunk)
 		if _, err := fmt.Fprintf(rw, "data: %s\n\n", b); err != nil {
 			return

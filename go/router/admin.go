@@ -1,0 +1,117 @@
+package router
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/sgl-project/sglang-router-go/go/worker"
+)
+
+func liveness(w http.ResponseWriter, _ *http.Request, _ string) int {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("OK"))
+	return http.StatusOK
+}
+
+// health answers from the health checker's cached verdicts: 200 when every
+// worker of every pool is healthy, else 503 naming the unhealthy ones.
+func (rt *Router) health(w http.ResponseWriter, _ *http.Request, _ string) int {
+	var unhealthy []string
+	total := 0
+	for _, p := range rt.pools() {
+		for _, wk := range p.Registry.Snapshot() {
+			total++
+			if !wk.Healthy() {
+				unhealthy = append(unhealthy, wk.URL())
+			}
+		}
+	}
+	status, msg := http.StatusOK, "All servers healthy"
+	switch {
+	case total == 0:
+		status, msg = http.StatusServiceUnavailable, "No workers registered"
+	case len(unhealthy) > 0:
+		status, msg = http.StatusServiceUnavailable, "Unhealthy servers: "+strings.Join(unhealthy, ", ")
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg))
+	return status
+}
+
+// readiness is 200 when the router can serve a request now: a healthy
+// worker in every pool.
+func (rt *Router) readiness(w http.ResponseWriter, _ *http.Request, _ string) int {
+	body := map[string]any{}
+	ready, healthy, total := true, 0, 0
+	for _, p := range rt.pools() {
+		h := len(p.Registry.Healthy())
+		n := len(p.Registry.Snapshot())
+		healthy, total = healthy+h, total+n
+		ready = ready && h > 0
+		if rt.PD() {
+			body["healthy_"+p.Role.String()+"_workers"] = h
+			body["total_"+p.Role.String()+"_workers"] = n
+		}
+	}
+	body["healthy_workers"], body["total_workers"] = healthy, total
+	status := http.StatusOK
+	body["status"] = "ready"
+	if !ready {
+		status, body["status"] = http.StatusServiceUnavailable, "not ready"
+	}
+	writeJSON(w, status, body)
+	return status
+}
+
+// healthGenerate forwards /health_generate to one available worker of each
+// pool (prefill and decode in PD mode); 200 only if all answered 2xx.
+func (rt *Router) healthGenerate(w http.ResponseWriter, r *http.Request, id string) int {
+	if !rt.PD() {
+		return rt.forwardInfo("/health_generate", rt.regular)(w, r, id)
+	}
+	for _, p := range rt.pools() {
+		wk := p.anyAvailable(nil)
+		if wk == nil {
+			return writeErrorStatus(w, http.StatusServiceUnavailable, "no healthy "+p.Role.String()+" worker")
+		}
+		if !worker.Probe(r.Context(), rt.proxy.Client, wk.URL()+"/health_generate", rt.opts.RequestTimeout) {
+			return writeErrorStatus(w, http.StatusServiceUnavailable, p.Role.String()+" worker "+wk.URL()+" failed /health_generate")
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+	return http.StatusOK
+}
+
+// listWorkers: {"urls": [...]} in regular mode; in PD mode also the pools
+// apart, and "urls" lists prefill then decode.
+func (rt *Router) listWorkers(w http.ResponseWriter, _ *http.Request, _ string) int {
+	writeJSON(w, http.StatusOK, rt.ListWorkers())
+	return http.StatusOK
+}
+
+// ListWorkers is the body of /list_workers (also used by the C API).
+func (rt *Router) ListWorkers() map[string][]string {
+	out := map[string][]string{}
+	urls := []string{}
+	for _, p := range rt.pools() {
+		list := []string{}
+		for _, wk := range p.Registry.Snapshot() {
+			list = append(list, wk.URL())
+		}
+		if rt.PD() {
+			out[p.Role.String()] = list
+		}
+		urls = append(urls, list...)
+	}
+	out["urls"] = urls
+	return out
+}
+
+func plainOK(w http.ResponseWriter, msg string) int {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(msg))
+	return http.StatusOK
+}

@@ -1,0 +1,106 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/sgl-project/sglang-router-go/go/proxy"
+	"github.com/sgl-project/sglang-router-go/go/reqbody"
+)
+
+// Error classes of the request path. statusFor maps each to one HTTP status.
+var (
+	ErrNoWorker      = errors.New("no healthy worker available")
+	ErrTooLarge      = errors.New("request body too large")
+	ErrBadRequest    = errors.New("bad request")
+	ErrNotFound      = errors.New("not found")
+	ErrQueueFull     = errors.New("too many requests")
+	ErrQueueTimeout  = errors.New("timed out waiting for a free slot")
+	ErrUnauthorized  = errors.New("unauthorized")
+	ErrMethod        = errors.New("method not allowed")
+	errClientGone    = errors.New("client disconnected")
+	errWorkerFailure = errors.New("worker failed")
+)
+
+// statusFor is the one place an error class becomes an HTTP status.
+func statusFor(err error) int {
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrBadRequest), errors.Is(err, reqbody.ErrMalformed), errors.Is(err, reqbody.ErrNotObject):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrMethod):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, ErrUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(err, ErrQueueFull):
+		return http.StatusTooManyRequests
+	case errors.Is(err, ErrQueueTimeout):
+		return http.StatusRequestTimeout
+	case errors.Is(err, ErrNoWorker):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, proxy.ErrUpstream), errors.Is(err, errWorkerFailure):
+		return http.StatusBadGateway
+	}
+	return http.StatusInternalServerError
+}
+
+// errorType is the OpenAI-style "type" and the metrics error_type label.
+func errorType(status int) string {
+	switch {
+	case status == http.StatusRequestEntityTooLarge:
+		return "payload_too_large"
+	case status == http.StatusNotFound:
+		return "not_found"
+	case status == http.StatusTooManyRequests:
+		return "rate_limited"
+	case status == http.StatusUnauthorized:
+		return "unauthorized"
+	case status == http.StatusServiceUnavailable:
+		return "no_available_workers"
+	case status == http.StatusGatewayTimeout || status == http.StatusRequestTimeout:
+		return "timeout"
+	case status == http.StatusBadGateway:
+		return "upstream_error"
+	case status < 500:
+		return "invalid_request_error"
+	}
+	return "internal_error"
+}
+
+type errorBody struct {
+	Error struct {
+		Message string `json:"message"`
+		Type    string `json:"type"`
+		Code    int    `json:"code"`
+	} `json:"error"`
+}
+
+// writeError writes the OpenAI-style JSON error for err and returns the status.
+func writeError(w http.ResponseWriter, err error) int {
+	return writeErrorStatus(w, statusFor(err), err.Error())
+}
+
+// writeErrorStatus writes an OpenAI-style error with this status and message.
+func writeErrorStatus(w http.ResponseWriter, status int, msg string) int {
+	var b errorBody
+	b.Error.Message, b.Error.Type, b.Error.Code = msg, errorType(status), status
+	writeJSON(w, status, b)
+	return status
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		status, data = http.StatusInternalServerError, []byte(`{"error":{"message":"encoding failed","type":"internal_error","code":500}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(data, '\n'))
+}

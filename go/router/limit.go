@@ -1,0 +1,87 @@
+package router
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// limiter bounds concurrent generation requests: up to max run, up to
+// queueSize more wait (each at most queueTimeout), the rest get 429.
+type limiter struct {
+	slots   chan struct{} // nil = unlimited
+	waiting chan struct{} // queue tickets
+	timeout time.Duration
+}
+
+func newLimiter(o Options) *limiter {
+	if o.MaxConcurrent <= 0 {
+		return &limiter{}
+	}
+	return &limiter{
+		slots:   make(chan struct{}, o.MaxConcurrent),
+		waiting: make(chan struct{}, o.QueueSize),
+		timeout: o.QueueTimeout,
+	}
+}
+
+// acquire returns a release function, or ErrQueueFull / ErrQueueTimeout.
+func (l *limiter) acquire(ctx context.Context) (func(), error) {
+	if l.slots == nil {
+		return func() {}, nil
+	}
+	release := func() { <-l.slots }
+	select {
+	case l.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	select {
+	case l.waiting <- struct{}{}:
+	default:
+		return nil, ErrQueueFull
+	}
+	defer func() { <-l.waiting }()
+	timer := time.NewTimer(l.timeout)
+	defer timer.Stop()
+	select {
+	case l.slots <- struct{}{}:
+		return release, nil
+	case <-timer.C:
+		return nil, ErrQueueTimeout
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// cors answers preflight requests and sets the allow-origin header for
+// allowed origins. It reports whether the request was fully handled.
+func (rt *Router) cors(w http.ResponseWriter, r *http.Request) bool {
+	if len(rt.opts.CORSAllowedOrigins) == 0 {
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" || !originAllowed(rt.opts.CORSAllowedOrigins, origin) {
+		return false
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id")
+		h.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+		return true
+	}
+	return false
+}
+
+func originAllowed(allowed []string, origin string) bool {
+	for _, a := range allowed {
+		if a == "*" || a == origin {
+			return true
+		}
+	}
+	return false
+}

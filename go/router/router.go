@@ -1,0 +1,186 @@
+// Package router is the HTTP front end: it maps each route to its handler,
+// reads and checks the request, picks a worker through a Pool, forwards with
+// retries and maps failures to statuses. Admin routes (health, workers,
+// loads) live here too.
+package router
+
+import (
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sgl-project/sglang-router-go/go/proxy"
+	"github.com/sgl-project/sglang-router-go/go/worker"
+)
+
+// Options are the router's request-path settings, taken from config.Config.
+type Options struct {
+	MaxPayloadSize     int64
+	RequestTimeout     time.Duration
+	Retry              RetryPolicy
+	RequestIDHeaders   []string // lower-case header names, first present wins
+	APIKey             string   // sent to workers as a bearer token when the client sent none
+	CORSAllowedOrigins []string
+	MaxConcurrent      int // 0 = unlimited
+	QueueSize          int
+	QueueTimeout       time.Duration
+	// Health settings used by /add_worker to wait for a new worker.
+	HealthInterval time.Duration
+	HealthTimeout  time.Duration
+	StartupTimeout time.Duration
+}
+
+// Recorder receives what the router observes; *metrics.Metrics implements it.
+type Recorder interface {
+	RecordRequest(route string, d time.Duration)
+	RecordError(route, errorType string)
+	RecordRetry(route string)
+	RecordTTFT(route string, d time.Duration)
+	RecordGenerate(d time.Duration)
+	RecordProcessed(worker string)
+	RecordPolicyDecision(policy, worker string)
+	SetRunning(worker string, n int64)
+	RecordPDRequest(route string, d time.Duration)
+	RecordPDPrefill(worker string)
+	RecordPDDecode(worker string)
+	RecordPDError(errorType string)
+	RecordPDPrefillError(worker string)
+	RecordPDDecodeError(worker string)
+	RecordPDStreamError(worker string)
+}
+
+// Router serves the router's HTTP API. It is safe for concurrent use.
+type Router struct {
+	opts    Options
+	regular *Pool // nil in PD mode
+	prefill *Pool // nil in regular mode
+	decode  *Pool
+	proxy   *proxy.Proxy
+	rec     Recorder
+	log     *zap.Logger
+	// NewWorker builds a worker for /add_worker (the app sets the breaker).
+	newWorker  func(url string, role worker.Role, bootstrapPort *int) *worker.Worker
+	ids        *idSource
+	limiter    *limiter
+	routes     map[string]route
+	textNeeded bool // some pool's policy routes on request text
+}
+
+// Deps are the collaborators a Router is built from.
+type Deps struct {
+	Regular   *Pool // regular mode
+	Prefill   *Pool // PD mode
+	Decode    *Pool
+	Client    *http.Client
+	Recorder  Recorder
+	Log       *zap.Logger
+	NewWorker func(url string, role worker.Role, bootstrapPort *int) *worker.Worker
+}
+
+// New builds a Router.
+func New(opts Options, d Deps) *Router {
+	rt := &Router{
+		opts: opts, regular: d.Regular, prefill: d.Prefill, decode: d.Decode,
+		proxy: &proxy.Proxy{Client: d.Client}, rec: d.Recorder, log: d.Log,
+		newWorker: d.NewWorker, ids: newIDSource(), limiter: newLimiter(opts),
+	}
+	rt.routes = rt.routeTable()
+	for _, p := range rt.pools() {
+		rt.textNeeded = rt.textNeeded || p.Policy.NeedsText()
+	}
+	return rt
+}
+
+// PD reports whether the router runs in prefill/decode mode.
+func (rt *Router) PD() bool { return rt.prefill != nil }
+
+// handler serves one route and returns the status it answered with
+// (statusClientGone when the client left first).
+type handler func(w http.ResponseWriter, r *http.Request, id string) int
+
+// route is one entry of the route table.
+type route struct {
+	method  string // "" = any
+	limited bool   // counts against max_concurrent_requests
+	handle  handler
+}
+
+// ServeHTTP dispatches by exact path. Every response carries x-request-id.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := rt.requestID(r)
+	w.Header().Set("X-Request-Id", id)
+	if rt.cors(w, r) {
+		return
+	}
+	rte, ok := rt.routes[r.URL.Path]
+	if !ok {
+		writeErrorStatus(w, http.StatusNotFound, "no route for "+r.URL.Path)
+		return
+	}
+	if rte.method != "" && r.Method != rte.method {
+		w.Header().Set("Allow", rte.method)
+		writeErrorStatus(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path+"; use "+rte.method)
+		return
+	}
+	start := time.Now()
+	status := rt.serveRoute(w, r, id, rte)
+	rt.rec.RecordRequest(r.URL.Path, time.Since(start))
+	if status >= 400 {
+		rt.rec.RecordError(r.URL.Path, errorType(status))
+	}
+}
+
+func (rt *Router) serveRoute(w http.ResponseWriter, r *http.Request, id string, rte route) int {
+	if rte.limited {
+		release, err := rt.limiter.acquire(r.Context())
+		if err != nil {
+			return writeError(w, err)
+		}
+		defer release()
+	}
+	return rte.handle(w, r, id)
+}
+
+func (rt *Router) routeTable() map[string]route {
+	gen := func(path string) route {
+		return route{method: http.MethodPost, limited: true, handle: rt.generation(path)}
+	}
+	return map[string]route{
+		"/generate":            gen("/generate"),
+		"/v1/chat/completions": gen("/v1/chat/completions"),
+		"/v1/completions":      gen("/v1/completions"),
+		"/v1/models":           {method: http.MethodGet, handle: rt.forwardInfo("/v1/models", rt.infoPool(false))},
+		"/get_model_info":      {method: http.MethodGet, handle: rt.forwardInfo("/get_model_info", rt.infoPool(false))},
+		"/get_server_info":     {method: http.MethodGet, handle: rt.forwardInfo("/get_server_info", rt.infoPool(true))},
+		"/health":              {method: http.MethodGet, handle: rt.health},
+		"/health_generate":     {method: http.MethodGet, handle: rt.healthGenerate},
+		"/liveness":            {method: http.MethodGet, handle: liveness},
+		"/readiness":           {method: http.MethodGet, handle: rt.readiness},
+		"/add_worker":          {method: http.MethodPost, handle: rt.addWorker},
+		"/remove_worker":       {method: http.MethodPost, handle: rt.removeWorker},
+		"/list_workers":        {method: http.MethodGet, handle: rt.listWorkers},
+		"/flush_cache":         {method: http.MethodPost, handle: rt.flushCache},
+		"/get_loads":           {method: http.MethodGet, handle: rt.getLoads},
+	}
+}
+
+// infoPool picks the pool that answers informational routes: the regular
+// pool, or in PD mode the decode pool for server info and prefill otherwise.
+func (rt *Router) infoPool(serverInfo bool) *Pool {
+	switch {
+	case !rt.PD():
+		return rt.regular
+	case serverInfo:
+		return rt.decode
+	}
+	return rt.prefill
+}
+
+// pools lists every pool of the router (one in regular mode, two in PD).
+func (rt *Router) pools() []*Pool {
+	if rt.PD() {
+		return []*Pool{rt.prefill, rt.decode}
+	}
+	return []*Pool{rt.regular}
+}

@@ -1,0 +1,182 @@
+// Package app is the composition root: it turns a config.Config into a
+// running router (logger, metrics, registries, policies, router, health
+// checks, HTTP servers) and owns every goroutine it starts. It is the only
+// package that knows all the others; capi and cmd drive it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sgl-project/sglang-router-go/go/config"
+	"github.com/sgl-project/sglang-router-go/go/metrics"
+	"github.com/sgl-project/sglang-router-go/go/policy"
+	"github.com/sgl-project/sglang-router-go/go/proxy"
+	"github.com/sgl-project/sglang-router-go/go/router"
+	"github.com/sgl-project/sglang-router-go/go/worker"
+)
+
+// Error classes that cross the C boundary (see go/capi).
+const (
+	ClassConfig         = "config"
+	ClassBind           = "bind"
+	ClassStartupTimeout = "startup_timeout"
+)
+
+// Error is an error with a class; its message is the cause's, unprefixed,
+// so users read exactly what went wrong.
+type Error struct {
+	Class string
+	Err   error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+func classed(class string, format string, args ...any) error {
+	return &Error{Class: class, Err: fmt.Errorf(format, args...)}
+}
+
+// App is one router. Start it once; Shutdown ends it.
+type App struct {
+	cfg      config.Config
+	log      *zap.Logger
+	closeLog func() error
+	metrics  *metrics.Metrics
+	client   *http.Client
+	pools    []*router.Pool
+	router   *router.Router
+	checker  *worker.Checker
+
+	srv, msrv *http.Server
+	ln, mln   net.Listener
+
+	ctx    context.Context // cancelled by Shutdown; parent of every goroutine
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	doneOnce sync.Once
+	done     chan struct{}
+	errMu    sync.Mutex // guards err
+	err      error
+}
+
+// Addr is the router's listening address (host:port).
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// MetricsAddr is the metrics listener's address, or "" if it is not serving.
+func (a *App) MetricsAddr() string {
+	if a.mln == nil {
+		return ""
+	}
+	return a.mln.Addr().String()
+}
+
+// Router exposes the HTTP router (management calls).
+func (a *App) Router() *router.Router { return a.router }
+
+// Config returns the configuration the app runs with.
+func (a *App) Config() config.Config { return a.cfg }
+
+// Logger returns the app's logger.
+func (a *App) Logger() *zap.Logger { return a.log }
+
+// Done is closed when the app has stopped, by Shutdown or by a fatal error.
+func (a *App) Done() <-chan struct{} { return a.done }
+
+// Err is the fatal error that stopped the app, or nil.
+func (a *App) Err() error {
+	a.errMu.Lock()
+	defer a.errMu.Unlock()
+	return a.err
+}
+
+// fail records a fatal error and stops the app in the background.
+func (a *App) fail(err error) {
+	a.errMu.Lock()
+	if a.err == nil {
+		a.err = err
+	}
+	a.errMu.Unlock()
+	a.log.Error("router stopping", zap.Error(err))
+	go a.Shutdown(context.Background())
+}
+
+// Shutdown stops accepting requests, lets in-flight ones finish until ctx
+// ends, then stops every goroutine. Safe to call more than once.
+func (a *App) Shutdown(ctx context.Context) error {
+	var err error
+	a.doneOnce.Do(func() {
+		err = a.srv.Shutdown(ctx)
+		if err != nil {
+			_ = a.srv.Close() // grace over: cut the remaining streams
+		}
+		if a.msrv != nil {
+			_ = a.msrv.Close()
+		}
+		a.cancel()
+		a.wg.Wait()
+		a.client.CloseIdleConnections()
+		a.log.Info("router stopped")
+		_ = a.log.Sync()
+		_ = a.closeLog()
+		close(a.done)
+	})
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil // in-flight requests were cut at the end of the grace period, as asked
+	}
+	return err
+}
+
+// goRun starts f on a goroutine owned by the app: it gets the app's context,
+// is waited for by Shutdown, and a panic in it is logged, not fatal.
+func (a *App) goRun(name string, f func(ctx context.Context)) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				a.log.Error("background task panicked", zap.String("task", name), zap.Any("panic", r), zap.Stack("stack"))
+			}
+		}()
+		f(a.ctx)
+	}()
+}
+
+// every runs f now and then every d until ctx ends.
+func every(ctx context.Context, d time.Duration, f func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		f()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// newPolicy builds a policy with the config's cache-aware settings. The
+// decode pool's round robin rotates, so PD pairs cover every combination.
+func newPolicy(cfg config.Config, name string, obs policy.Observer, role worker.Role) (policy.Policy, error) {
+	return policy.New(name, policy.Options{
+		RotateCycles:        role == worker.Decode,
+		CacheThreshold:      cfg.CacheThreshold,
+		BalanceAbsThreshold: cfg.BalanceAbsThreshold,
+		BalanceRelThreshold: cfg.BalanceRelThreshold,
+		MaxTreeSize:         cfg.MaxTreeSize,
+		EvictionInterval:    time.Duration(cfg.EvictionIntervalSecs) * time.Second,
+		Observer:            obs,
+	})
+}
+
+// transportClient is the one HTTP client the app uses for workers.
+func transportClient() *http.Client { return &http.Client{Transport: proxy.NewTransport()} }

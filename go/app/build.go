@@ -1,0 +1,174 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sgl-project/sglang-router-go/go/config"
+	"github.com/sgl-project/sglang-router-go/go/logging"
+	"github.com/sgl-project/sglang-router-go/go/metrics"
+	"github.com/sgl-project/sglang-router-go/go/policy"
+	"github.com/sgl-project/sglang-router-go/go/router"
+	"github.com/sgl-project/sglang-router-go/go/worker"
+)
+
+// Options adjust how an App is built without changing its configuration.
+type Options struct {
+	// Logging overrides the logger's console writer and clock (tests).
+	Logging logging.Options
+}
+
+// New validates cfg and builds the app; nothing listens until Start. A
+// configuration error has class ClassConfig.
+func New(cfg config.Config, opts Options) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, classed(ClassConfig, "%v", err)
+	}
+	lo := opts.Logging
+	lo.Level, lo.Dir, lo.JSON = cfg.LogLevel, cfg.LogDir, cfg.JSONLog
+	log, closeLog, err := logging.New(lo)
+	if err != nil {
+		return nil, classed(ClassConfig, "log_dir: %v", err)
+	}
+	a := &App{cfg: cfg, log: log, closeLog: closeLog, metrics: metrics.New(!cfg.DisableMetrics),
+		client: transportClient(), done: make(chan struct{})}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	if err := a.buildPools(); err != nil {
+		_ = closeLog()
+		return nil, classed(ClassConfig, "%v", err)
+	}
+	deps := router.Deps{Client: a.client, Recorder: a.metrics, Log: log, NewWorker: a.newWorker}
+	if cfg.PDDisaggregation {
+		deps.Prefill, deps.Decode = a.pools[0], a.pools[1]
+	} else {
+		deps.Regular = a.pools[0]
+	}
+	a.router = router.New(routerOptions(cfg), deps)
+	a.checker = &worker.Checker{
+		Client: a.client, Interval: secs(cfg.WorkerStartupCheckInterval), Timeout: secs(cfg.HealthCheckTimeoutSecs),
+		FailureThreshold: cfg.HealthFailureThreshold, SuccessThreshold: cfg.HealthSuccessThreshold,
+		OnChange: a.healthChanged,
+	}
+	return a, nil
+}
+
+// buildPools makes the regular pool, or the prefill and decode pools, with
+// their static workers.
+func (a *App) buildPools() error {
+	c := a.cfg
+	if !c.PDDisaggregation {
+		pool, err := a.newPool(worker.Regular, c.Policy)
+		if err == nil {
+			err = a.addStatic(pool, "worker_urls", c.WorkerURLs, nil)
+		}
+		a.pools = []*router.Pool{pool}
+		return err
+	}
+	prefill, err := a.newPool(worker.Prefill, c.PolicyFor(c.PrefillPolicy))
+	if err != nil {
+		return err
+	}
+	decodePolicy := c.PolicyFor(c.DecodePolicy)
+	if decodePolicy == config.PolicyCacheAware {
+		decodePolicy = policy.NameLeastLoad // decode holds no prefix cache worth following (SPEC 5.6)
+	}
+	decode, err := a.newPool(worker.Decode, decodePolicy)
+	if err != nil {
+		return err
+	}
+	a.pools = []*router.Pool{prefill, decode}
+	urls, ports := make([]string, len(c.PrefillURLs)), make([]*int, len(c.PrefillURLs))
+	for i, p := range c.PrefillURLs {
+		urls[i], ports[i] = p.URL, p.BootstrapPort
+	}
+	if err := a.addStatic(prefill, "prefill_urls", urls, ports); err != nil {
+		return err
+	}
+	return a.addStatic(decode, "decode_urls", c.DecodeURLs, nil)
+}
+
+// newPool makes an empty pool whose removals drop the policy's state for
+// the worker and its metrics.
+func (a *App) newPool(role worker.Role, policyName string) (*router.Pool, error) {
+	pol, err := newPolicy(a.cfg, policyName, a.metrics, role)
+	if err != nil {
+		return nil, err
+	}
+	pool := &router.Pool{Role: role, Registry: worker.NewRegistry(), Policy: pol}
+	pool.Registry.OnRemove(func(w *worker.Worker) {
+		if r, ok := pol.(policy.WorkerRemover); ok {
+			r.RemoveWorker(w.URL())
+		}
+		a.metrics.ForgetWorker(w.URL())
+	})
+	return pool, nil
+}
+
+// addStatic adds configured workers (ports[i] is the bootstrap port, if any).
+func (a *App) addStatic(pool *router.Pool, field string, urls []string, ports []*int) error {
+	for i, u := range urls {
+		var port *int
+		if ports != nil {
+			port = ports[i]
+		}
+		if err := pool.Registry.Add(a.newWorker(config.NormalizeURL(u), pool.Role, port)); err != nil {
+			return fmt.Errorf("%s: %s listed twice", field, u)
+		}
+	}
+	return nil
+}
+
+// newWorker builds a worker with the configured circuit breaker.
+func (a *App) newWorker(url string, role worker.Role, port *int) *worker.Worker {
+	w := worker.New(url, role, port)
+	if !a.cfg.DisableCircuitBreaker {
+		w.WithBreaker(worker.BreakerConfig{
+			FailureThreshold: a.cfg.CBFailureThreshold,
+			SuccessThreshold: a.cfg.CBSuccessThreshold,
+			OpenFor:          secs(a.cfg.CBTimeoutDurationSecs),
+		})
+	}
+	return w
+}
+
+func routerOptions(cfg config.Config) router.Options {
+	retries := cfg.RetryMaxRetries
+	if cfg.DisableRetries {
+		retries = 0
+	}
+	headers := make([]string, len(cfg.RequestIDHeaders))
+	for i, h := range cfg.RequestIDHeaders {
+		headers[i] = strings.ToLower(h)
+	}
+	return router.Options{
+		MaxPayloadSize: cfg.MaxPayloadSize,
+		RequestTimeout: secs(cfg.RequestTimeoutSecs),
+		Retry: router.RetryPolicy{MaxRetries: retries, Initial: ms(cfg.RetryInitialBackoffMs),
+			Max: ms(cfg.RetryMaxBackoffMs)},
+		RequestIDHeaders:   headers,
+		APIKey:             cfg.APIKey,
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		MaxConcurrent:      cfg.MaxConcurrentRequests,
+		QueueSize:          cfg.QueueSize,
+		QueueTimeout:       secs(cfg.QueueTimeoutSecs),
+		HealthInterval:     secs(cfg.WorkerStartupCheckInterval),
+		HealthTimeout:      secs(cfg.HealthCheckTimeoutSecs),
+		StartupTimeout:     secs(cfg.WorkerStartupTimeoutSecs),
+	}
+}
+
+func (a *App) healthChanged(w *worker.Worker, healthy bool) {
+	a.metrics.SetWorkerHealth(w.URL(), healthy)
+	if healthy {
+		a.log.Info("worker healthy", zap.String("worker", w.URL()), zap.String("role", w.Role().String()))
+	} else {
+		a.log.Warn("worker unhealthy: out of rotation until it recovers", zap.String("worker", w.URL()))
+	}
+}
+
+func secs(n int) time.Duration { return time.Duration(n) * time.Second }
+func ms(n int) time.Duration   { return time.Duration(n) * time.Millisecond }

@@ -1,0 +1,202 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sgl-project/sglang-router-go/go/config"
+	"github.com/sgl-project/sglang-router-go/go/policy"
+	"github.com/sgl-project/sglang-router-go/go/worker"
+)
+
+// Start binds the router's listener (an error of class ClassBind if it
+// cannot) and the metrics listener (a warning if it cannot), then serves and
+// runs health checks in the background. It returns at once: the router
+// listens before any worker is healthy.
+func (a *App) Start() error {
+	ln, err := net.Listen("tcp", net.JoinHostPort(a.cfg.Host, strconv.Itoa(a.cfg.Port)))
+	if err != nil {
+		a.cancel()
+		_ = a.closeLog()
+		return classed(ClassBind, "cannot listen on %s:%d: %v", a.cfg.Host, a.cfg.Port, err)
+	}
+	a.ln = ln
+	a.srv = a.newServer(a.router)
+	a.serve(a.srv, ln)
+	a.startMetrics()
+	a.logStartup()
+	a.startBackground()
+	return nil
+}
+
+func (a *App) newServer(h http.Handler) *http.Server {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       5 * time.Minute,
+		ErrorLog:          zap.NewStdLog(a.log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
+	}
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true) // cleartext HTTP/2 (h2c prior knowledge) welcome
+	return srv
+}
+
+// serve runs srv on ln until Shutdown; an unexpected serve error is fatal.
+func (a *App) serve(srv *http.Server, ln net.Listener) {
+	go func() {
+		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+			a.fail(fmt.Errorf("serving %s: %w", ln.Addr(), err))
+		}
+	}()
+}
+
+func (a *App) startMetrics() {
+	addr := net.JoinHostPort(a.cfg.PrometheusHost, strconv.Itoa(a.cfg.PrometheusPort))
+	mln, err := net.Listen("tcp", addr)
+	if err != nil {
+		a.log.Warn("metrics listener not started; the router serves without /metrics", zap.String("address", addr), zap.Error(err))
+		return
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", a.metrics.Handler())
+	a.mln, a.msrv = mln, a.newServer(mux)
+	go func() { _ = a.msrv.Serve(mln) }()
+}
+
+func (a *App) logStartup() {
+	mode := "regular"
+	if a.cfg.PDDisaggregation {
+		mode = "prefill/decode"
+	}
+	a.log.Info("router listening", zap.String("address", "http://"+a.Addr()), zap.String("mode", mode),
+		zap.String("policy", a.cfg.Policy), zap.Bool("service_discovery", a.cfg.ServiceDiscovery))
+	if a.mln != nil {
+		a.log.Info("metrics listening", zap.String("address", "http://"+a.MetricsAddr()+"/metrics"))
+	}
+	for _, p := range a.pools {
+		for _, w := range p.Registry.Snapshot() {
+			a.log.Info("worker configured; waiting for it to become healthy", zap.String("worker", w.URL()), zap.String("role", w.Role().String()))
+		}
+	}
+}
+
+// startBackground starts health checks, the startup watchdog, policy upkeep,
+// load polling (power_of_two) and the gauge sampler.
+func (a *App) startBackground() {
+	regs := a.registries()
+	a.goRun("health", func(ctx context.Context) { a.checker.Run(ctx, regs...) })
+	a.goRun("startup", a.watchStartup)
+	for _, p := range a.pools {
+		if bg, ok := p.Policy.(policy.Background); ok {
+			a.goRun("policy "+p.Policy.Name(), bg.Run)
+		}
+		if p.Policy.Name() == config.PolicyPowerOfTwo {
+			a.goRun("load poll", func(ctx context.Context) {
+				every(ctx, a.checker.Interval, func() {
+					worker.PollLoads(ctx, a.client, nil, a.checker.Timeout, p.Registry)
+				})
+			})
+		}
+	}
+	a.goRun("gauges", func(ctx context.Context) { every(ctx, time.Second, a.sampleGauges) })
+}
+
+func (a *App) registries() []*worker.Registry {
+	regs := make([]*worker.Registry, len(a.pools))
+	for i, p := range a.pools {
+		regs[i] = p.Registry
+	}
+	return regs
+}
+
+// watchStartup fails the app if, after the startup timeout, no statically
+// configured worker ever became healthy. With service discovery, or with no
+// static workers, there is nothing to wait for: the router keeps serving.
+func (a *App) watchStartup(ctx context.Context) {
+	if a.cfg.ServiceDiscovery {
+		return
+	}
+	var static []*worker.Worker
+	for _, p := range a.pools {
+		static = append(static, p.Registry.Snapshot()...)
+	}
+	if len(static) == 0 {
+		return
+	}
+	deadline := time.NewTimer(secs(a.cfg.WorkerStartupTimeoutSecs))
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if anyHealthy(static) {
+				return
+			}
+		case <-deadline.C:
+			if anyHealthy(static) {
+				return
+			}
+			a.fail(classed(ClassStartupTimeout, "no worker became healthy within %ds; unreachable: %s",
+				a.cfg.WorkerStartupTimeoutSecs, strings.Join(urls(static), ", ")))
+			return
+		}
+	}
+}
+
+func anyHealthy(ws []*worker.Worker) bool {
+	for _, w := range ws {
+		if w.Healthy() {
+			return true
+		}
+	}
+	return false
+}
+
+func urls(ws []*worker.Worker) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = w.URL()
+	}
+	return out
+}
+
+// sampleGauges refreshes the state gauges: active workers, load range,
+// per-worker health, load, circuit state and tree size.
+func (a *App) sampleGauges() {
+	now := time.Now()
+	active, maxL, minL := 0, int64(0), int64(-1)
+	for _, p := range a.pools {
+		for _, w := range p.Registry.Snapshot() {
+			load := w.Load()
+			a.metrics.SetWorkerHealth(w.URL(), w.Healthy())
+			a.metrics.SetWorkerLoad(w.URL(), load)
+			a.metrics.SetCircuitState(w.URL(), w.CircuitState(now))
+			if !w.Available(now) {
+				continue
+			}
+			active++
+			maxL = max(maxL, load)
+			if minL < 0 || load < minL {
+				minL = load
+			}
+		}
+		if ts, ok := p.Policy.(policy.TreeSizer); ok {
+			for url, n := range ts.TreeSizes() {
+				a.metrics.SetTreeSize(url, n)
+			}
+		}
+	}
+	a.metrics.SetActiveWorkers(active)
+	a.metrics.SetLoadRange(maxL, max(minL, 0))
+}

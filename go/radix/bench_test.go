@@ -1,0 +1,192 @@
+package radix
+
+import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"unicode/utf8"
+)
+
+var benchTenants = []string{"http://w0:8000", "http://w1:8000", "http://w2:8000", "http://w3:8000",
+	"http://w4:8000", "http://w5:8000", "http://w6:8000", "http://w7:8000"}
+
+var sizes = []struct {
+	name string
+	n    int
+}{{"1KB", 1 << 10}, {"400KB", 400 << 10}}
+
+// repeatedPrompts returns 64 prompts of about n bytes: four shared system
+// prompts (3/4 of the text) with distinct user turns, the cache_aware case.
+func repeatedPrompts(n int) []string {
+	sys := make([]string, 4)
+	for i := range sys {
+		sys[i] = randomText(3*n/4, uint64(100+i))[:3*n/4]
+	}
+	out := make([]string, 64)
+	for i := range out {
+		out[i] = sys[i%4] + fmt.Sprintf("turn %d ", i) + randomText(n/4, uint64(200+i))
+	}
+	return out
+}
+
+// BenchmarkMatchInsert is one cache_aware decision's tree work: Match, then
+// Insert for a tenant, over prompts that share prefixes.
+func BenchmarkMatchInsert(b *testing.B) {
+	for _, sz := range sizes {
+		b.Run(sz.name, func(b *testing.B) {
+			tr := New(nil)
+			prompts := repeatedPrompts(sz.n)
+			for i, p := range prompts {
+				tr.Insert(p, benchTenants[i%len(benchTenants)])
+			}
+			var buf [8]string
+			b.ReportAllocs()
+			b.SetBytes(int64(len(prompts[0])))
+			i := 0
+			for b.Loop() {
+				p := prompts[i%len(prompts)]
+				tr.MatchAppend(buf[:0], p)
+				tr.Insert(p, benchTenants[i%len(benchTenants)])
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkMatchInsertNew feeds never-repeating prompts (windows of a
+// random text), each inserted as new nodes. Evict (to 1M characters per
+// tenant) runs after every 10 MB inserted to bound memory; its walk is part
+// of the cost.
+func BenchmarkMatchInsertNew(b *testing.B) {
+	for _, sz := range sizes {
+		b.Run(sz.name, func(b *testing.B) {
+			tr := New(nil)
+			src := randomText(sz.n+(1<<20), 42)
+			evictEvery := (10 << 20) / sz.n
+			b.ReportAllocs()
+			b.SetBytes(int64(sz.n))
+			i := 0
+			for b.Loop() {
+				p := window(src, i*7919, sz.n)
+				tr.Match(p)
+				tr.Insert(p, benchTenants[i%len(benchTenants)])
+				if i%evictEvery == evictEvery-1 {
+					tr.Evict(1 << 20)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// window returns about n bytes of src from near off, cut on rune starts.
+func window(src string, off, n int) string {
+	off %= len(src) - n - 8
+	for !utf8.RuneStart(src[off]) {
+		off++
+	}
+	end := off + n
+	for !utf8.RuneStart(src[end]) {
+		end++
+	}
+	return src[off:end]
+}
+
+func BenchmarkMatch(b *testing.B) {
+	for _, sz := range sizes {
+		b.Run(sz.name, func(b *testing.B) {
+			tr := New(nil)
+			prompts := repeatedPrompts(sz.n)
+			for i, p := range prompts {
+				tr.Insert(p, benchTenants[i%len(benchTenants)])
+			}
+			var buf [8]string
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				tr.MatchAppend(buf[:0], prompts[i%len(prompts)])
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkParallel mixes readers and writers on all cores: three Match
+// calls per Insert, over shared-prefix prompts.
+func BenchmarkParallel(b *testing.B) {
+	for _, sz := range sizes {
+		b.Run(sz.name, func(b *testing.B) {
+			tr := New(nil)
+			prompts := repeatedPrompts(sz.n)
+			var seq atomic.Int64
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				g := int(seq.Add(1))
+				var buf [8]string
+				for i := g * 17; pb.Next(); i++ {
+					p := prompts[i%len(prompts)]
+					if i%4 == 0 {
+						tr.Insert(p, benchTenants[(i+g)%len(benchTenants)])
+					} else {
+						tr.MatchAppend(buf[:0], p)
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkEvictStream measures memory under a long stream of random,
+// never-repeating 1 KB prompts with eviction to 1M chars per tenant: it
+// reports the live heap after the run (heap-MB) beside the chars held.
+func BenchmarkEvictStream(b *testing.B) {
+	const limit = 1 << 20
+	src := randomText(8<<20, 77)
+	tr := New(nil)
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		tr.Insert(window(src, i*104729, 1024), benchTenants[i%len(benchTenants)])
+		if i%2000 == 1999 {
+			tr.Evict(limit)
+		}
+		i++
+	}
+	tr.Evict(limit)
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	held := 0
+	for _, n := range tr.Sizes() {
+		held += n
+	}
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<20), "heap-MB")
+	b.ReportMetric(float64(held)/(1<<20), "Mchars-held")
+	runtime.KeepAlive(tr)
+	runtime.KeepAlive(src)
+}
+
+// BenchmarkEvict measures one Evict that halves a tree of 8 tenants' random
+// 1 KB prompts (8000 prompts, ~16000 nodes); ns/op is per Evict call.
+func BenchmarkEvict(b *testing.B) {
+	src := randomText(4<<20, 78)
+	prompts := make([]string, 8000)
+	for i := range prompts {
+		prompts[i] = window(src, i*104729, 1024)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		tr := New(nil)
+		for i, p := range prompts {
+			tr.Insert(p, benchTenants[i%len(benchTenants)])
+		}
+		limit := tr.Size(benchTenants[0]) / 2
+		b.StartTimer()
+		tr.Evict(limit)
+	}
+}

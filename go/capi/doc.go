@@ -1,0 +1,48 @@
+// Command capi is the C boundary of the router: the only cgo package. It is
+// built with
+//
+//	go build -buildmode=c-shared -o sglang_router/lib/libsglang_router.so ./go/capi
+//
+// and loaded by sglang_router/_native.py through ctypes.
+//
+// # Contract
+//
+// Every function that returns char* returns a NUL-terminated JSON object
+// allocated by Go; the caller frees it with sgl_free (ctypes declares the
+// return type c_void_p so Python keeps the pointer to free it). Every export
+// recovers panics and reports them as an error of class "internal": a Go
+// panic must never kill the host process. There is no global state besides
+// the handle table, so several routers and simulators run side by side.
+//
+// An error result is {"error": {"class": C, "message": M}} where C is one of
+// "config" (Python raises ValueError), "bind", "startup_timeout", "not_found",
+// "conflict", "internal" (RuntimeError).
+//
+//	char* sgl_router_start(const char* config_json)
+//	    Validates the configuration (JSON keys = Router keyword names, null or
+//	    absent = default), binds the listeners and returns at once:
+//	    {"handle": H, "address": "host:port", "metrics_address": "host:port"}.
+//	    Worker health checks, discovery and serving run on goroutines.
+//	char* sgl_sim_start(const char* config_json)
+//	    Starts simulated workers (go/sim): {"handle": H, "urls": [...]}.
+//	char* sgl_wait(long long handle, int timeout_ms)
+//	    Waits up to timeout_ms for the service to end: {"done": false} while
+//	    it runs, {"done": true} after a clean stop, or {"done": true,
+//	    "error": {...}} when it failed (e.g. class "startup_timeout": no worker
+//	    became healthy in time; the message names the URLs).
+//	char* sgl_stop(long long handle, int grace_ms)
+//	    Stops accepting requests, lets in-flight requests finish for up to
+//	    grace_ms, then closes everything and releases the handle: {"ok": true}.
+//	    Stopping a service that already ended only releases the handle.
+//	char* sgl_call(long long handle, const char* method, const char* args_json)
+//	    A management call on a running service; the result is the method's
+//	    JSON. Router methods:
+//	      "add_worker"    {"url": U, "role": "regular"|"prefill"|"decode",
+//	                       "bootstrap_port": N|null, "wait": bool} -> {"ok": true}
+//	      "remove_worker" {"url": U} -> {"ok": true}
+//	      "list_workers"  {} -> {"urls": [...]} (regular) or
+//	                        {"prefill": [...], "decode": [...]} (PD)
+//	      "info"          {} -> {"address": .., "metrics_address": .., "mode": .., "policy": ..}
+//	void sgl_free(char* p)
+//	char* sgl_version(void) -> {"version": V}
+package main

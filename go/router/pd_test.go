@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/sgl-project/sglang-router-go/go/policy"
+	"github.com/sgl-project/sglang-router-go/go/worker/workertest"
 )
 
 // bootstrap is what a worker received of the bootstrap fields.
@@ -165,4 +168,33 @@ func equalJSON(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+func TestPDRoundRobinPairsCoverEveryCombination(t *testing.T) {
+	f := newPDFixture(t, testOptions(), 2, 2)
+	f.rt.prefill.Policy = policy.NewRoundRobin(false)
+	f.rt.decode.Policy = policy.NewRoundRobin(true) // as the app builds the decode pool
+	for range 8 {
+		if resp, body := f.do("POST", "/generate", `{"text":"a"}`); resp.StatusCode != 200 {
+			t.Fatalf("got %d %s", resp.StatusCode, body)
+		}
+	}
+	// Pair requests by room: each room went to one prefill and one decode worker.
+	where := map[string]string{}
+	for _, side := range [][]*workertest.Worker{f.prefill, f.decode} {
+		for _, w := range side {
+			for _, r := range w.Requests() {
+				b, _ := received(t, r.Body)
+				room, _ := json.Marshal(b.Room)
+				where[string(room)] += w.Name + "+"
+			}
+		}
+	}
+	pairs := map[string]int{}
+	for _, p := range where {
+		pairs[p]++
+	}
+	if len(where) != 8 || len(pairs) != 4 {
+		t.Fatalf("rooms %d, pairings %v; want 8 rooms over all 4 pairings", len(where), pairs)
+	}
 }

@@ -72,7 +72,10 @@ func TestWorkerKilledMidRunIsRoutedAround(t *testing.T) {
 	dying := startSim(t, sim.Config{Workers: 1, FaultCrashAfterN: 2})
 	cfg := testConfig(dying.URLs()[0], healthy.URLs()[0])
 	a, _ := startApp(t, cfg)
-	waitUntil(t, "both healthy", func() bool { _, b := get(t, "http://"+a.Addr()+"/readiness"); return strings.Contains(b, `"healthy_workers":2`) })
+	waitUntil(t, "both healthy", func() bool {
+		_, b := get(t, "http://"+a.Addr()+"/readiness")
+		return strings.Contains(b, `"healthy_workers":2`)
+	})
 	for i := range 20 {
 		if s, b := post(t, "http://"+a.Addr()+"/generate", `{"text":"hello","sampling_params":{"max_new_tokens":2}}`); s != 200 {
 			t.Fatalf("request %d after the crash: %d %s", i, s, b)

@@ -1,0 +1,56 @@
+# sglang-router (Go): build, test, demo and benchmarks.
+# `make test` is what CI (.ci/run) runs; `make demo` is the main job.
+
+PYTHON ?= python3
+GO     ?= go
+LIB    := sglang_router/lib/libsglang_router.so
+BIN    := bin/sglang-router
+GOFILES := $(shell find go -name '*.go' 2>/dev/null) go.mod go.sum
+
+.PHONY: all lib bin install deps lint gotest pytest test bench bench-go bench-proxy fuzz demo clean
+
+all: lib bin
+
+lib: $(LIB)
+$(LIB): $(GOFILES)
+	$(GO) build -buildmode=c-shared -trimpath -o $(LIB) ./go/capi
+
+bin: $(BIN)
+$(BIN): $(GOFILES)
+	$(GO) build -trimpath -o $(BIN) ./go/cmd/sglang-router
+
+# Python test dependencies and the package itself, installed as a user would.
+deps:
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+
+install: deps
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps .
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l go); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+gotest:
+	$(GO) test -race -count=1 ./...
+
+# pytest runs against the installed package, from outside the source tree
+# (so `import sglang_router` cannot pick up the unbuilt source folder).
+pytest: install
+	cd tests && $(PYTHON) -m pytest -q -p no:cacheprovider .
+
+test: lint gotest pytest
+
+# Benchmarks: Go micro-benchmarks, then the routed-vs-direct proxy benchmark.
+bench: bench-go bench-proxy
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./go/...
+
+bench-proxy: $(BIN)
+	$(BIN) bench
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./go/reqbody
+
+clean:
+	rm -rf bin build dist *.egg-info sglang_router/lib/*.so sglang_router/lib/*.h

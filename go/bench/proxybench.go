@@ -1,0 +1,133 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sgl-project/sglang-router-go/go/app"
+	"github.com/sgl-project/sglang-router-go/go/config"
+	"github.com/sgl-project/sglang-router-go/go/logging"
+	"github.com/sgl-project/sglang-router-go/go/proxy"
+)
+
+// Options of the proxy benchmark.
+type Options struct {
+	Concurrency int
+	Duration    time.Duration
+	Out         io.Writer
+}
+
+// scenario is one request shape sent direct and routed.
+type scenario struct {
+	name     string
+	path     string
+	bodies   [][]byte
+	policies []string // routed runs; the first is compared with direct
+}
+
+func scenarios() []scenario {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var big [][]byte
+	for i := 0; i < 16; i++ { // distinct 400 KB prompts, cycled, so the tree stays bounded
+		big = append(big, []byte(`{"text":"`+randomWords(rng, 400<<10)+`","sampling_params":{"max_new_tokens":1}}`))
+	}
+	return []scenario{
+		{"small /generate", "/generate", [][]byte{[]byte(`{"text":"What is the capital of France?","sampling_params":{"max_new_tokens":8}}`)}, []string{"round_robin"}},
+		{"stream chat, 64 events", "/v1/chat/completions", [][]byte{[]byte(`{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}`)}, []string{"round_robin"}},
+		{"400 KB prompt", "/generate", big, []string{"round_robin", "cache_aware"}},
+	}
+}
+
+func randomWords(rng *rand.Rand, n int) string {
+	var b strings.Builder
+	for b.Len() < n {
+		b.WriteString(fmt.Sprintf("w%d ", rng.IntN(50000)))
+	}
+	return b.String()[:n]
+}
+
+// Run measures every scenario direct and routed and prints a table.
+func Run(ctx context.Context, o Options) error {
+	fw := newFastWorker(64)
+	wln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	wsrv := &http.Server{Handler: fw}
+	go func() { _ = wsrv.Serve(wln) }()
+	defer wsrv.Close()
+	workerURL := "http://" + wln.Addr().String()
+	client := &http.Client{Transport: proxy.NewTransport()}
+	defer client.CloseIdleConnections()
+
+	fmt.Fprintf(o.Out, "router overhead, concurrency %d, %s per run, one fast fake worker on loopback\n\n", o.Concurrency, o.Duration)
+	fmt.Fprintf(o.Out, "%-24s %-18s %10s %10s %10s %7s\n", "scenario", "path", "req/s", "p50", "p99", "errors")
+	for _, sc := range scenarios() {
+		direct := runLoad(ctx, client, workerURL+sc.path, sc.bodies, o)
+		report(o.Out, sc.name, "direct", direct)
+		var first Result
+		for i, pol := range sc.policies {
+			routed, err := runRouted(ctx, client, workerURL, sc, pol, o)
+			if err != nil {
+				return err
+			}
+			report(o.Out, "", "routed "+pol, routed)
+			if i == 0 {
+				first = routed
+				fmt.Fprintf(o.Out, "%-24s %-18s %9.2fx  +%-9s +%-9s\n", "", "routed/direct", routed.RPS()/direct.RPS(),
+					round(routed.P50-direct.P50), round(routed.P99-direct.P99))
+			} else {
+				fmt.Fprintf(o.Out, "%-24s %-18s %9.2fx  +%-9s +%-9s\n", "", pol+" vs "+sc.policies[0], routed.RPS()/first.RPS(),
+					round(routed.P50-first.P50), round(routed.P99-first.P99))
+			}
+		}
+	}
+	return nil
+}
+
+func runRouted(ctx context.Context, client *http.Client, workerURL string, sc scenario, policy string, o Options) (Result, error) {
+	cfg := config.Defaults()
+	cfg.WorkerURLs, cfg.Policy, cfg.Port, cfg.PrometheusPort = []string{workerURL}, policy, 0, 0
+	cfg.WorkerStartupCheckInterval = 1
+	a, err := app.New(cfg, app.Options{Logging: logging.Options{Console: io.Discard}})
+	if err != nil {
+		return Result{}, err
+	}
+	if err := a.Start(); err != nil {
+		return Result{}, err
+	}
+	defer a.Shutdown(context.Background())
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if resp, err := http.Get("http://" + a.Addr() + "/readiness"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			return Result{}, fmt.Errorf("router did not become ready")
+		}
+	}
+	return runLoad(ctx, client, "http://"+a.Addr()+sc.path, sc.bodies, o), nil
+}
+
+func runLoad(ctx context.Context, client *http.Client, url string, bodies [][]byte, o Options) Result {
+	return Load{Client: client, URL: url, Bodies: bodies, Concurrency: o.Concurrency, Duration: o.Duration, Warmup: 20}.Run(ctx)
+}
+
+func report(w io.Writer, name, path string, r Result) {
+	fmt.Fprintf(w, "%-24s %-18s %10.0f %10s %10s %7d\n", name, path, r.RPS(), round(r.P50), round(r.P99), r.Errors)
+}
+
+func round(d time.Duration) time.Duration {
+	if d < 0 {
+		return -round(-d)
+	}
+	return d.Round(time.Microsecond)
+}

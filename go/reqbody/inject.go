@@ -1,0 +1,159 @@
+package reqbody
+
+import (
+	"errors"
+	"strconv"
+	"unicode/utf8"
+)
+
+// InjectBootstrap returns a new body: the JSON object body with the PD
+// bootstrap fields (SPEC section 5) set at its top level. Existing top-level
+// "bootstrap_host", "bootstrap_port" and "bootstrap_room" members are
+// removed first; nested ones are left alone. Every other byte of body is
+// copied as is: the fields are spliced in after the last member (or after
+// '{' of an empty object), never re-encoded.
+//
+// port nil is written as null. For a single request (batch false) rooms
+// must hold exactly one room and each field is a scalar; for a batch each
+// field is an array of len(rooms) entries: the same host and port, one room
+// each. body is validated as strictly as by Parse.
+func InjectBootstrap(body []byte, host string, port *int, rooms []uint64, batch bool) ([]byte, error) {
+	if len(rooms) == 0 || (!batch && len(rooms) != 1) {
+		return nil, errors.New("reqbody: bootstrap needs one room per request (one unless batched)")
+	}
+	f, err := scanTop(body, scanOpts{})
+	if err != nil {
+		return nil, err
+	}
+	if f.hasBootstrap() { // rare: scan again for the member list to cut
+		f, _ = scanTop(body, scanOpts{members: true})
+	}
+	out := make([]byte, 0, len(body)+bootstrapLen(host, rooms))
+	var rest int // where body resumes after the fields
+	if f.members == nil {
+		out, rest = f.head(out)
+	} else {
+		out, rest = f.headWithoutBootstrap(out)
+	}
+	out = appendBootstrap(out, host, port, rooms, batch)
+	return append(out, f.body[rest:]...), nil
+}
+
+func (f *fields) hasBootstrap() bool {
+	return f.kind(keyBootstrapHost) != 0 || f.kind(keyBootstrapPort) != 0 || f.kind(keyBootstrapRoom) != 0
+}
+
+// bootstrapLen is about the length of the bootstrap fields in JSON.
+func bootstrapLen(host string, rooms []uint64) int {
+	return 64 + len(rooms)*(len(host)+32)
+}
+
+// head appends body up to where the fields go: after the last member and a
+// comma, or right after '{' when the object is empty.
+func (f *fields) head(out []byte) (_ []byte, rest int) {
+	if f.last == 0 {
+		return append(out, f.body[:f.open+1]...), f.open + 1
+	}
+	return append(append(out, f.body[:f.last]...), ','), f.last
+}
+
+// headWithoutBootstrap is head for a body with bootstrap members, which
+// it leaves out. Each kept member but the first brings the separator (comma
+// and whitespace) that preceded it in body.
+func (f *fields) headWithoutBootstrap(out []byte) (_ []byte, rest int) {
+	body, ms := f.body, f.members
+	out = append(out, body[:ms[0].start]...)
+	kept := 0
+	for i, m := range ms {
+		if m.key == keyBootstrapHost || m.key == keyBootstrapPort || m.key == keyBootstrapRoom {
+			continue
+		}
+		if kept > 0 {
+			out = append(out, body[ms[i-1].end:m.start]...)
+		}
+		out = append(out, body[m.start:m.end]...)
+		kept++
+	}
+	if kept > 0 {
+		out = append(out, ',')
+	}
+	return out, ms[len(ms)-1].end
+}
+
+// appendBootstrap appends the three members, comma separated.
+func appendBootstrap(b []byte, host string, port *int, rooms []uint64, batch bool) []byte {
+	b = append(b, `"bootstrap_host":`...)
+	b = appendEach(b, batch, len(rooms), func(b []byte, _ int) []byte {
+		return appendJSONString(b, host)
+	})
+	b = append(b, `,"bootstrap_port":`...)
+	b = appendEach(b, batch, len(rooms), func(b []byte, _ int) []byte {
+		if port == nil {
+			return append(b, "null"...)
+		}
+		return strconv.AppendInt(b, int64(*port), 10)
+	})
+	b = append(b, `,"bootstrap_room":`...)
+	return appendEach(b, batch, len(rooms), func(b []byte, i int) []byte {
+		return strconv.AppendUint(b, rooms[i], 10)
+	})
+}
+
+// appendEach appends one(0), or when batch is set an array of one(i) for
+// i < n.
+func appendEach(b []byte, batch bool, n int, one func(b []byte, i int) []byte) []byte {
+	if !batch {
+		return one(b, 0)
+	}
+	b = append(b, '[')
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = one(b, i)
+	}
+	return append(b, ']')
+}
+
+// appendJSONString appends s as a JSON string the way encoding/json writes
+// it (without HTML escaping): quotes, backslashes and control characters
+// escaped, each invalid UTF-8 byte as \ufffd, U+2028 and U+2029 escaped.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			b = append(b, c)
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(b, '"')
+}

@@ -1,0 +1,169 @@
+package reqbody
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// refParse is Parse's specification written with encoding/json: slow and
+// obviously right. The differential fuzz test and the table tests hold
+// Parse to it. Its errors only carry the class (ErrMalformed/ErrNotObject).
+func refParse(route Route, body []byte) (Info, error) {
+	if !json.Valid(body) {
+		return Info{}, ErrMalformed
+	}
+	if trimmed := bytes.TrimSpace(body); trimmed[0] != '{' {
+		return Info{}, ErrNotObject
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		panic("json.Valid accepted what Unmarshal rejects: " + err.Error())
+	}
+	return Info{
+		Text:          refText(route, top),
+		Stream:        string(top["stream"]) == "true",
+		ReturnLogprob: string(top["return_logprob"]) == "true",
+		BatchSize:     refBatch(route, top),
+	}, nil
+}
+
+func refText(route Route, top map[string]json.RawMessage) string {
+	switch route {
+	case Generate:
+		for _, k := range []string{"text", "prompt", "input_ids"} {
+			if refUsable(top[k]) {
+				return strings.Join(refPieces(top[k], true), " ")
+			}
+		}
+	case Completions:
+		if refUsable(top["prompt"]) {
+			return strings.Join(refPieces(top["prompt"], true), " ")
+		}
+	case ChatCompletions:
+		return strings.Join(refChat(top["messages"]), " ")
+	}
+	return ""
+}
+
+func refUsable(raw json.RawMessage) bool {
+	return refKind(raw) == '"' || refKind(raw) == '['
+}
+
+func refKind(raw json.RawMessage) byte {
+	if raw = bytes.TrimSpace(raw); len(raw) == 0 {
+		return 0
+	}
+	return raw[0]
+}
+
+// refPieces returns the strings and numbers of a string or list value, and
+// (when nested) those of its lists one level down.
+func refPieces(raw json.RawMessage, nested bool) []string {
+	switch c := refKind(raw); {
+	case c == '"':
+		return []string{refString(raw)}
+	case c == '-' || c >= '0' && c <= '9':
+		return []string{string(bytes.TrimSpace(raw))}
+	case c == '[' && nested:
+		var pieces []string
+		for _, e := range refList(raw) {
+			pieces = append(pieces, refPieces(e, false)...)
+		}
+		return pieces
+	case c == '[':
+		var pieces []string
+		for _, e := range refList(raw) {
+			if k := refKind(e); k != '[' && k != '{' {
+				pieces = append(pieces, refPieces(e, false)...)
+			}
+		}
+		return pieces
+	}
+	return nil
+}
+
+func refChat(raw json.RawMessage) []string {
+	var pieces []string
+	if refKind(raw) != '[' {
+		return nil
+	}
+	for _, msg := range refList(raw) {
+		content := refObject(msg)["content"]
+		switch refKind(content) {
+		case '"':
+			pieces = append(pieces, refString(content))
+		case '[':
+			for _, part := range refList(content) {
+				p := refObject(part)
+				if refKind(p["type"]) == '"' && refString(p["type"]) == "text" && refKind(p["text"]) == '"' {
+					pieces = append(pieces, refString(p["text"]))
+				}
+			}
+		}
+	}
+	return pieces
+}
+
+func refBatch(route Route, top map[string]json.RawMessage) int {
+	switch route {
+	case Generate:
+		switch {
+		case refKind(top["text"]) == '[':
+			return len(refList(top["text"]))
+		case refUsable(top["text"]) || refUsable(top["prompt"]):
+			return 0
+		case refKind(top["input_ids"]) == '[':
+			if l := refList(top["input_ids"]); len(l) > 0 && refKind(l[0]) == '[' {
+				return len(l)
+			}
+		}
+	case Completions:
+		if refKind(top["prompt"]) == '[' {
+			if l := refList(top["prompt"]); len(l) > 0 && (refKind(l[0]) == '"' || refKind(l[0]) == '[') {
+				return len(l)
+			}
+		}
+		return refN(top["n"])
+	case ChatCompletions:
+		return refN(top["n"])
+	}
+	return 0
+}
+
+func refN(raw json.RawMessage) int {
+	n, err := strconv.ParseInt(string(raw), 10, 32)
+	if err != nil || n <= 1 {
+		return 0
+	}
+	return int(n)
+}
+
+func refString(raw json.RawMessage) string {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func refList(raw json.RawMessage) []json.RawMessage {
+	var l []json.RawMessage
+	if err := json.Unmarshal(raw, &l); err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// refObject returns the members of an object value, or nil for another kind.
+func refObject(raw json.RawMessage) map[string]json.RawMessage {
+	if refKind(raw) != '{' {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		panic(err)
+	}
+	return m
+}

@@ -1,0 +1,257 @@
+package reqbody
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Strings are scanned eight bytes at a time: a prompt is one long string,
+// and finding its end is most of the work of a Parse.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// specialMask flags, in the high bit of each byte of w (little-endian, so
+// byte k is bits 8k..8k+7), the ASCII bytes that end a plain run inside a
+// string: '"', '\\' and control characters. Per byte, x-0x20 and
+// (x^c)-1 wrap around (setting the high bit) exactly when x < 0x20 or
+// x == c; bytes >= 0x80 are masked out. A wrap borrows from the byte above,
+// so flags above the lowest may be spurious; only the lowest is used.
+func specialMask(w uint64) uint64 {
+	return ((w - ones*0x20) | ((w ^ ones*'"') - ones) | ((w ^ ones*'\\') - ones)) &^ w & highs
+}
+
+// nextSpecial returns the index of the first '"', '\\' or control byte in
+// b at or after i, or len(b).
+func nextSpecial(b []byte, i int) int {
+	for ; i+16 <= len(b); i += 16 {
+		m0 := specialMask(binary.LittleEndian.Uint64(b[i:]))
+		m1 := specialMask(binary.LittleEndian.Uint64(b[i+8:]))
+		if m0|m1 != 0 {
+			if m0 != 0 {
+				return i + bits.TrailingZeros64(m0)/8
+			}
+			return i + 8 + bits.TrailingZeros64(m1)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return len(b)
+}
+
+// skipString validates the string whose opening quote is at s.pos and
+// moves past its closing quote; esc reports whether it holds escapes.
+// Bytes >= 0x80 are not checked: encoding/json accepts invalid UTF-8 too.
+func (s *scanner) skipString() (esc bool, err error) {
+	i := s.pos + 1
+	for {
+		i = nextSpecial(s.b, i)
+		s.pos = i
+		switch {
+		case i >= len(s.b):
+			return esc, s.syntaxError("")
+		case s.b[i] == '"':
+			s.pos = i + 1
+			return esc, nil
+		case s.b[i] == '\\':
+			esc = true
+			n := escapeLen(s.b[i:])
+			if n < 0 {
+				s.pos = i - n
+				return esc, s.syntaxError("in string escape code")
+			}
+			i += n
+		default:
+			return esc, s.syntaxError("in string literal")
+		}
+	}
+}
+
+// escapeLen returns the length of the valid escape at the start of b
+// (b[0] == '\\'), or minus the offset of the first bad byte.
+func escapeLen(b []byte) int {
+	if len(b) < 2 {
+		return -1
+	}
+	switch b[1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2
+	case 'u':
+		for k := 2; k < 6; k++ {
+			if k >= len(b) || hexVal(b[k]) < 0 {
+				return -k
+			}
+		}
+		return 6
+	}
+	return -1
+}
+
+func hexVal(c byte) rune {
+	switch {
+	case c >= '0' && c <= '9':
+		return rune(c - '0')
+	case c >= 'a' && c <= 'f':
+		return rune(c - 'a' + 10)
+	case c >= 'A' && c <= 'F':
+		return rune(c - 'A' + 10)
+	}
+	return -1
+}
+
+// hex4 decodes `\uXXXX` at the start of b, or returns -1.
+func hex4(b []byte) rune {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range b[2:6] {
+		v := hexVal(c)
+		if v < 0 {
+			return -1
+		}
+		r = r<<4 | v
+	}
+	return r
+}
+
+// utf8Window is how many bytes of a string appendString copies before it
+// checks their UTF-8 in one utf8.Valid call (a call per short run between
+// escapes would cost more than the check itself).
+const utf8Window = 16 << 10
+
+// appendString validates and decodes the string whose opening quote is at
+// s.pos onto dst, and moves past it. Decoding matches encoding/json: invalid
+// UTF-8 bytes and unpaired surrogate escapes each become U+FFFD.
+//
+// Runs between escapes are found eight bytes at a time and copied whole;
+// their UTF-8 is checked afterwards, a window of them at a time, and a
+// window found invalid (rare) is decoded again with replacement. Windows
+// end at an ASCII byte ('\\' or '"'), so no UTF-8 sequence straddles two.
+func (s *scanner) appendString(dst []byte) ([]byte, error) {
+	b := s.b
+	win, mark := s.pos+1, len(dst) // unchecked source bytes start at win, their output at mark
+	for i := s.pos + 1; ; {
+		j := nextSpecial(b, i)
+		dst = append(dst, b[i:j]...)
+		s.pos = j
+		if j >= len(b) {
+			return dst, s.syntaxError("")
+		}
+		if b[j] == '"' || j-win >= utf8Window {
+			dst = checkUTF8(dst, mark, b[win:j])
+			win, mark = j, len(dst)
+		}
+		switch {
+		case b[j] == '"':
+			s.pos = j + 1
+			return dst, nil
+		case b[j] != '\\':
+			return dst, s.syntaxError("in string literal")
+		}
+		if n := escapeLen(b[j:]); n < 0 {
+			s.pos = j - n
+			return dst, s.syntaxError("in string escape code")
+		}
+		var n int
+		dst, n = appendEscape(dst, b[j:])
+		i = j + n
+	}
+}
+
+// checkUTF8 checks src, a window of string content whose escapes are valid
+// and whose decoding is dst[mark:]; if src holds invalid UTF-8, the window
+// is decoded again, with each bad byte replaced.
+func checkUTF8(dst []byte, mark int, src []byte) []byte {
+	if utf8.Valid(src) {
+		return dst
+	}
+	dst = dst[:mark]
+	for {
+		k := bytes.IndexByte(src, '\\')
+		if k < 0 {
+			return appendUTF8(dst, src)
+		}
+		var n int
+		dst, n = appendEscape(appendUTF8(dst, src[:k]), src[k:])
+		src = src[k+n:]
+	}
+}
+
+// appendUTF8 appends b, replacing each byte that is not part of a valid
+// UTF-8 sequence with U+FFFD (as encoding/json does).
+func appendUTF8(dst, b []byte) []byte {
+	if utf8.Valid(b) {
+		return append(dst, b...)
+	}
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			dst = utf8.AppendRune(dst, r)
+		} else {
+			dst = append(dst, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return dst
+}
+
+// appendEscape decodes the valid escape at the start of b (b[0] == '\\')
+// and returns how many bytes it used. A high surrogate takes the low one that
+// follows it, if any; otherwise it is U+FFFD and the next escape is read on
+// its own, as encoding/json does.
+func appendEscape(dst []byte, b []byte) ([]byte, int) {
+	if len(b) < 2 {
+		return dst, len(b)
+	}
+	switch c := b[1]; c {
+	case 'b':
+		return append(dst, '\b'), 2
+	case 'f':
+		return append(dst, '\f'), 2
+	case 'n':
+		return append(dst, '\n'), 2
+	case 'r':
+		return append(dst, '\r'), 2
+	case 't':
+		return append(dst, '\t'), 2
+	case 'u':
+		r := hex4(b)
+		if r < 0 {
+			return dst, 2
+		}
+		if utf16.IsSurrogate(r) {
+			if pair := utf16.DecodeRune(r, hex4(b[6:])); pair != utf8.RuneError {
+				return utf8.AppendRune(dst, pair), 12
+			}
+			r = utf8.RuneError
+		}
+		return utf8.AppendRune(dst, r), 6
+	default: // '"', '\\', '/'
+		return append(dst, c), 2
+	}
+}
+
+// keyName returns the name of a member key: raw as is, or decoded when it
+// has escapes (rare; allocates). raw is the text between the quotes.
+func keyName(raw []byte, esc bool) []byte {
+	if !esc {
+		return raw
+	}
+	q := make([]byte, 0, len(raw)+2)
+	return decodeQuoted(append(append(append(q, '"'), raw...), '"'))
+}
+
+// decodeQuoted decodes a validated JSON string, quotes included.
+func decodeQuoted(q []byte) []byte {
+	s := scanner{b: q}
+	out, _ := s.appendString(nil)
+	return out
+}

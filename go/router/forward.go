@@ -81,11 +81,11 @@ func (rt *Router) attempt(ctx context.Context, c *call, wk *worker.Worker, final
 		if c.r.Context().Err() != nil {
 			return statusClientGone, nil, true
 		}
-		rt.workerFailed(wk, err)
+		rt.workerFailed(c.id, wk, err)
 		return 0, fmt.Errorf("%w (%s): %v", errWorkerFailure, wk.URL(), err), false
 	}
 	if retryableStatus(resp.StatusCode) && !final {
-		rt.workerFailed(wk, fmt.Errorf("status %d", resp.StatusCode))
+		rt.workerFailed(c.id, wk, fmt.Errorf("status %d", resp.StatusCode))
 		proxy.Drain(resp)
 		return 0, fmt.Errorf("%w (%s): status %d", errWorkerFailure, wk.URL(), resp.StatusCode), false
 	}
@@ -105,7 +105,7 @@ func (rt *Router) deliver(c *call, wk *worker.Worker, resp *http.Response) int {
 	default:
 		// The worker broke mid-answer: the status line is gone, so the only
 		// honest signal left is to abort the client's connection.
-		rt.workerFailed(wk, err)
+		rt.workerFailed(c.id, wk, err)
 		panic(http.ErrAbortHandler)
 	}
 	wk.RecordOutcome(ok, time.Now())
@@ -113,12 +113,14 @@ func (rt *Router) deliver(c *call, wk *worker.Worker, resp *http.Response) int {
 	return resp.StatusCode
 }
 
-// workerFailed feeds a failed attempt to the worker's circuit breaker.
-func (rt *Router) workerFailed(wk *worker.Worker, err error) {
+// workerFailed feeds a failed attempt of request id to the worker's
+// circuit breaker, and logs it.
+func (rt *Router) workerFailed(id string, wk *worker.Worker, err error) {
 	if wk.RecordOutcome(false, time.Now()) {
-		rt.log.Warn("circuit opened: worker taken out of rotation", zap.String("worker", wk.URL()), zap.Error(err))
-	} else if rt.log.Core().Enabled(zap.DebugLevel) {
-		rt.log.Debug("worker attempt failed", zap.String("worker", wk.URL()), zap.Error(err))
+		rt.log.Warn("circuit opened: worker taken out of rotation", zap.String("request_id", id),
+			zap.String("worker", wk.URL()), zap.Error(err))
+	} else if ce := rt.log.Check(zap.DebugLevel, "worker attempt failed"); ce != nil {
+		ce.Write(zap.String("request_id", id), zap.String("worker", wk.URL()), zap.Error(err))
 	}
 }
 

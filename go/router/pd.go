@@ -108,7 +108,7 @@ func (rt *Router) prefillAnswer(p sent, keep bool) ([]byte, error) {
 // pdFailed answers a failed PD request. A worker's own error answer is
 // passed through as is; a transport failure becomes 502 (or 504).
 func (rt *Router) pdFailed(c *call, w *worker.Worker, side string, err error, resp *http.Response) int {
-	rt.workerFailed(w, err)
+	rt.workerFailed(c.id, w, err)
 	rt.rec.RecordPDError(side + "_error")
 	if side == "prefill" {
 		rt.rec.RecordPDPrefillError(w.URL())

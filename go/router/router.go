@@ -125,9 +125,15 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	status := rt.serveRoute(w, r, id, rte)
-	rt.rec.RecordRequest(r.URL.Path, time.Since(start))
+	elapsed := time.Since(start)
+	rt.rec.RecordRequest(r.URL.Path, elapsed)
 	if status >= 400 {
 		rt.rec.RecordError(r.URL.Path, errorType(status))
+	}
+	// Per-request lines only at debug level: Check costs nothing otherwise.
+	if ce := rt.log.Check(zap.DebugLevel, "request"); ce != nil {
+		ce.Write(zap.String("request_id", id), zap.String("method", r.Method), zap.String("path", r.URL.Path),
+			zap.Int("status", status), zap.Duration("duration", elapsed))
 	}
 }
 

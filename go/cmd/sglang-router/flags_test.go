@@ -49,9 +49,9 @@ func TestParseErrors(t *testing.T) {
 		"--prefill http://p:1 abc --decode http://d:1 --pd-disaggregation": "Invalid bootstrap port: abc. Must be a number or 'none'",
 		"--pd-disaggregation --decode http://d:1":                          "PD disaggregation mode requires --prefill",
 		"--policy power_of_two --worker-urls http://a:1":                   "Power-of-two policy requires at least 2 workers",
-		"--selector novalue":                                               "expected key=value",
-		"--no-such-flag":                                                   "unrecognized argument",
-		"--port abc":                                                       "--port",
+		"--selector novalue": "expected key=value",
+		"--no-such-flag":     "unrecognized argument",
+		"--port abc":         "--port",
 	}
 	for args, want := range cases {
 		_, err := parseArgs(strings.Fields(args))

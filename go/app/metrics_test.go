@@ -1,0 +1,109 @@
+package app
+
+import (
+	"bufio"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sgl-project/sglang-router-go/go/config"
+	"github.com/sgl-project/sglang-router-go/go/sim"
+)
+
+// scrape reads the router's /metrics into "name{labels}" -> value.
+func scrape(t *testing.T, a *App) map[string]float64 {
+	t.Helper()
+	_, body := get(t, "http://"+a.MetricsAddr()+"/metrics")
+	out := map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out
+}
+
+// TestMetricsCountAKnownMix drives a known mix of requests and asserts the
+// exact counter values: successes (one streamed), a malformed body, a
+// worker failure retried elsewhere, cache hits and misses.
+func TestMetricsCountAKnownMix(t *testing.T) {
+	a0 := startSim(t, sim.Config{Workers: 1})
+	b0 := startSim(t, sim.Config{Workers: 1, FaultFailFirstN: 1})
+	A, B := a0.URLs()[0], b0.URLs()[0]
+	cfg := testConfig(A, B)
+	cfg.Policy = config.PolicyCacheAware
+	a, _ := startApp(t, cfg)
+	waitUntil(t, "both healthy", func() bool {
+		_, b := get(t, "http://"+a.Addr()+"/readiness")
+		return strings.Contains(b, `"healthy_workers":2`)
+	})
+
+	shared := strings.Repeat("the same long system prompt ", 20)
+	send := func(body string, want int) {
+		t.Helper()
+		if s, b := post(t, "http://"+a.Addr()+"/generate", body); s != want {
+			t.Fatalf("%s: %d %s", body[:min(40, len(body))], s, b)
+		}
+	}
+	send(`{"text":"`+shared+`one"}`, 200)                    // miss: empty tree, A (first of equals)
+	send(`{"text":"`+shared+`two"}`, 200)                    // hit on A
+	send(`{"text":"`+shared+`three","stream":true}`, 200)    // hit on A, streamed
+	send(`{"text":"an unrelated question about cats"}`, 200) // miss -> B (smaller tree); B fails once -> retry -> miss -> A
+	send(`{"text": `, 400)                                   // malformed: rejected before routing
+
+	m := scrape(t, a)
+	want := map[string]float64{
+		`sgl_router_requests_total{route="/generate"}`:                                          5,
+		`sgl_router_request_errors_total{error_type="invalid_request_error",route="/generate"}`: 1,
+		`sgl_router_retries_total{route="/generate"}`:                                           1,
+		`sgl_router_cache_hits_total`:                                                           2,
+		`sgl_router_cache_misses_total`:                                                         3,
+		`sgl_router_processed_requests_total{worker="` + A + `"}`:                               4,
+		`sgl_router_policy_decisions_total{policy="cache_aware",worker="` + A + `"}`:            4,
+		`sgl_router_policy_decisions_total{policy="cache_aware",worker="` + B + `"}`:            1,
+		`sgl_router_time_to_first_token_seconds_count{route="/generate"}`:                       4,
+		`sgl_router_generate_duration_seconds_count`:                                            4, // routed requests only: bad input never reaches a worker
+		`sgl_router_request_duration_seconds_count{route="/generate"}`:                          5,
+	}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+	if _, ok := m[`sgl_router_processed_requests_total{worker="`+B+`"}`]; ok {
+		t.Errorf("B's failed attempt was counted as processed")
+	}
+}
+
+func TestPDMetrics(t *testing.T) {
+	prefill := startSim(t, sim.Config{Workers: 1, Role: sim.RolePrefill, FaultFailFirstN: 1})
+	decode := startSim(t, sim.Config{Workers: 1, Role: sim.RoleDecode, BootstrapTimeoutMs: 60000})
+	a, _ := startApp(t, pdConfig(prefill, decode))
+	ready(t, a)
+	P, D := prefill.URLs()[0], decode.URLs()[0]
+	for i, want := range []int{500, 200, 200} { // the prefill fails first, then serves
+		if s, b := post(t, "http://"+a.Addr()+"/generate", `{"text":"hello"}`); s != want {
+			t.Fatalf("request %d: %d %s", i, s, b)
+		}
+	}
+	m := scrape(t, a)
+	for k, v := range map[string]float64{
+		`sgl_router_pd_requests_total{route="/generate"}`:          3,
+		`sgl_router_pd_prefill_requests_total{worker="` + P + `"}`: 3,
+		`sgl_router_pd_decode_requests_total{worker="` + D + `"}`:  3,
+		`sgl_router_pd_errors_total{error_type="prefill_error"}`:   1,
+		`sgl_router_pd_prefill_errors_total{worker="` + P + `"}`:   1,
+		`sgl_router_requests_total{route="/generate"}`:             3,
+	} {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+}

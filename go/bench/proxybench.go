@@ -28,8 +28,24 @@ type scenario struct {
 	name     string
 	path     string
 	bodies   [][]byte
-	policies []string // routed runs; the first is compared with direct
+	variants []variant // routed runs; the first is compared with direct, the others with the first
 }
+
+// variant is one router configuration of a scenario.
+type variant struct {
+	name  string
+	apply func(*config.Config)
+}
+
+func withPolicy(name string) variant {
+	return variant{"routed " + name, func(c *config.Config) { c.Policy = name }}
+}
+
+// quiet is the router with metrics recording off and logs at error level:
+// against the default (metrics on, info) it prices observability.
+var quiet = variant{"metrics off, log error", func(c *config.Config) {
+	c.Policy, c.DisableMetrics, c.LogLevel = config.PolicyRoundRobin, true, "error"
+}}
 
 func scenarios() []scenario {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -38,9 +54,9 @@ func scenarios() []scenario {
 		big = append(big, []byte(`{"text":"`+randomWords(rng, 400<<10)+`","sampling_params":{"max_new_tokens":1}}`))
 	}
 	return []scenario{
-		{"small /generate", "/generate", [][]byte{[]byte(`{"text":"What is the capital of France?","sampling_params":{"max_new_tokens":8}}`)}, []string{"round_robin"}},
-		{"stream chat, 64 events", "/v1/chat/completions", [][]byte{[]byte(`{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}`)}, []string{"round_robin"}},
-		{"400 KB prompt", "/generate", big, []string{"round_robin", "cache_aware"}},
+		{"small /generate", "/generate", [][]byte{[]byte(`{"text":"What is the capital of France?","sampling_params":{"max_new_tokens":8}}`)}, []variant{withPolicy("round_robin"), quiet}},
+		{"stream chat, 64 events", "/v1/chat/completions", [][]byte{[]byte(`{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}`)}, []variant{withPolicy("round_robin")}},
+		{"400 KB prompt", "/generate", big, []variant{withPolicy("round_robin"), withPolicy("cache_aware")}},
 	}
 }
 
@@ -72,18 +88,18 @@ func Run(ctx context.Context, o Options) error {
 		direct := runLoad(ctx, client, workerURL+sc.path, sc.bodies, o)
 		report(o.Out, sc.name, "direct", direct)
 		var first Result
-		for i, pol := range sc.policies {
-			routed, err := runRouted(ctx, client, workerURL, sc, pol, o)
+		for i, v := range sc.variants {
+			routed, err := runRouted(ctx, client, workerURL, sc, v, o)
 			if err != nil {
 				return err
 			}
-			report(o.Out, "", "routed "+pol, routed)
+			report(o.Out, "", v.name, routed)
 			if i == 0 {
 				first = routed
 				fmt.Fprintf(o.Out, "%-24s %-18s %9.2fx  +%-9s +%-9s\n", "", "routed/direct", routed.RPS()/direct.RPS(),
 					round(routed.P50-direct.P50), round(routed.P99-direct.P99))
 			} else {
-				fmt.Fprintf(o.Out, "%-24s %-18s %9.2fx  +%-9s +%-9s\n", "", pol+" vs "+sc.policies[0], routed.RPS()/first.RPS(),
+				fmt.Fprintf(o.Out, "%-24s %-18s %9.2fx  +%-9s +%-9s\n", "", "vs "+sc.variants[0].name, routed.RPS()/first.RPS(),
 					round(routed.P50-first.P50), round(routed.P99-first.P99))
 			}
 		}
@@ -91,10 +107,11 @@ func Run(ctx context.Context, o Options) error {
 	return nil
 }
 
-func runRouted(ctx context.Context, client *http.Client, workerURL string, sc scenario, policy string, o Options) (Result, error) {
+func runRouted(ctx context.Context, client *http.Client, workerURL string, sc scenario, v variant, o Options) (Result, error) {
 	cfg := config.Defaults()
-	cfg.WorkerURLs, cfg.Policy, cfg.Port, cfg.PrometheusPort = []string{workerURL}, policy, 0, 0
+	cfg.WorkerURLs, cfg.Port, cfg.PrometheusPort = []string{workerURL}, 0, 0
 	cfg.WorkerStartupCheckInterval = 1
+	v.apply(&cfg)
 	a, err := app.New(cfg, app.Options{Logging: logging.Options{Console: io.Discard}})
 	if err != nil {
 		return Result{}, err

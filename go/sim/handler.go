@@ -99,6 +99,12 @@ func (s *Server) runJobs(ctx context.Context, jobs []*job, cb progress) error {
 	if len(jobs) == 1 {
 		return s.eng.run(ctx, jobs[0], cb)
 	}
+	return eachJob(ctx, jobs, func(ctx context.Context, j *job) error { return s.eng.run(ctx, j, cb) })
+}
+
+// eachJob runs f on every job concurrently and returns the first error,
+// cancelling the others' context when one fails.
+func eachJob(ctx context.Context, jobs []*job, f func(context.Context, *job) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -110,7 +116,7 @@ func (s *Server) runJobs(ctx context.Context, jobs []*job, cb progress) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.eng.run(ctx, j, cb); err != nil {
+			if err := f(ctx, j); err != nil {
 				once.Do(func() { first = err; cancel() })
 			}
 		}()

@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"encoding/json"
-	"sync"
 )
 
 // roomsFor reads the bootstrap fields of a request into one roomRef per
@@ -71,25 +70,11 @@ func pdList[T any](raw json.RawMessage, name, what, role string, n int, shared b
 // awaitRooms waits, concurrently, for every decode job's room to be
 // prefilled and takes its cached token count; the first failure wins.
 func (s *Server) awaitRooms(ctx context.Context, jobs []*job) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	for _, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			info, err := s.roomc.await(ctx, j.room, j.prompt)
-			if err != nil {
-				once.Do(func() { first = err; cancel() })
-				return
-			}
+	return eachJob(ctx, jobs, func(ctx context.Context, j *job) error {
+		info, err := s.roomc.await(ctx, j.room, j.prompt)
+		if err == nil {
 			j.cached = info.CachedTokens
-		}()
-	}
-	wg.Wait()
-	return first
+		}
+		return err
+	})
 }

@@ -7,7 +7,7 @@ LIB    := sglang_router/lib/libsglang_router.so
 BIN    := bin/sglang-router
 GOFILES := $(shell find go -name '*.go' 2>/dev/null) go.mod go.sum
 
-.PHONY: all lib bin install deps lint gotest pytest test bench bench-go bench-proxy fuzz demo clean
+.PHONY: all lib bin install deps lint gotest pytest test bench bench-go bench-proxy bench-routing fuzz demo clean
 
 all: lib bin
 
@@ -40,14 +40,24 @@ pytest: install
 
 test: lint gotest pytest
 
-# Benchmarks: Go micro-benchmarks, then the routed-vs-direct proxy benchmark.
-bench: bench-go bench-proxy
+# The main job: simulated workers, the router, a shared-prefix workload
+# through each policy; prints a table and writes out/demo.svg.
+demo: $(BIN)
+	$(BIN) demo -out out
+
+# Benchmarks: Go micro-benchmarks, the routed-vs-direct overhead (at
+# concurrency 1 for latency and 8 for throughput), and routing quality.
+bench: bench-go bench-proxy bench-routing
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./go/...
 
 bench-proxy: $(BIN)
-	$(BIN) bench
+	$(BIN) bench -concurrency 1 -duration 3s
+	$(BIN) bench -concurrency 8 -duration 3s
+
+bench-routing: $(BIN)
+	$(BIN) bench-routing -out out
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./go/reqbody

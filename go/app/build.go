@@ -20,6 +20,10 @@ import (
 type Options struct {
 	// Logging overrides the logger's console writer and clock (tests).
 	Logging logging.Options
+	// PolicyOverride, when set, replaces cfg.Policy for the regular pool
+	// with any name policy.New knows, including ones not offered to users
+	// (cache_aware_original, the original router's rule, for benchmarks).
+	PolicyOverride string
 }
 
 // New validates cfg and builds the app; nothing listens until Start. A
@@ -37,6 +41,9 @@ func New(cfg config.Config, opts Options) (*App, error) {
 	a := &App{cfg: cfg, log: log, closeLog: closeLog, metrics: metrics.New(!cfg.DisableMetrics),
 		client: transportClient(), done: make(chan struct{})}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
+	if opts.PolicyOverride != "" {
+		a.cfg.Policy = opts.PolicyOverride
+	}
 	if err := a.buildPools(); err != nil {
 		_ = closeLog()
 		return nil, classed(ClassConfig, "%v", err)

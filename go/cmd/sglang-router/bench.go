@@ -5,6 +5,7 @@ import (
 	goflag "flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/sgl-project/sglang-router-go/go/bench"
@@ -24,4 +25,50 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// runDemo is `sglang-router demo`: the project's main job on simulated
+// workers (a preset of the routing benchmark).
+func runDemo(args []string, stdout, stderr io.Writer) int {
+	fs := goflag.NewFlagSet("demo", goflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "out", "folder for demo.svg and demo.md")
+	workers := fs.Int("workers", 4, "simulated workers")
+	policies := fs.String("policies", "", "comma-separated policies (default: all four)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	o := bench.DemoOptions{Out: stdout, OutDir: *out, Workers: *workers, Policies: split(*policies)}
+	if err := bench.Demo(context.Background(), o); err != nil {
+		fmt.Fprintf(stderr, "demo: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// runRouting is `sglang-router bench-routing`: routing quality of every
+// policy on three workloads, against the oracle.
+func runRouting(args []string, stdout, stderr io.Writer) int {
+	fs := goflag.NewFlagSet("bench-routing", goflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "out", "folder for routing.svg and routing.md")
+	workloads := fs.String("workloads", "", "comma-separated workloads (default: all)")
+	policies := fs.String("policies", "", "comma-separated policies (default: all, with the original's rule)")
+	scale := fs.Float64("time-scale", 0, "wall seconds per simulated second (default 0.5)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	o := bench.RoutingOptions{Out: stdout, OutDir: *out, Workloads: split(*workloads), Policies: split(*policies), TimeScale: *scale}
+	if err := bench.Routing(context.Background(), o); err != nil {
+		fmt.Fprintf(stderr, "bench-routing: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func split(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }

@@ -33,6 +33,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runBench(args[1:], stdout, stderr)
 		case "sim":
 			return runSim(args[1:], stdout, stderr)
+		case "demo":
+			return runDemo(args[1:], stdout, stderr)
+		case "bench-routing":
+			return runRouting(args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := parseArgs(args)
@@ -75,6 +79,8 @@ func waitForEnd(a *app.App, grace time.Duration, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: sglang-router [flags]   (the flags of python -m sglang_router.launch_router)")
 	fmt.Fprintln(w, "       sglang-router sim [-workers N] [-role regular|prefill|decode] [-time-scale X] [-config JSON]")
+	fmt.Fprintln(w, "       sglang-router demo [-workers N] [-policies a,b] [-out DIR]   (policies compared on simulated workers)")
+	fmt.Fprintln(w, "       sglang-router bench-routing [-workloads a,b] [-policies a,b] [-out DIR]   (routing quality vs the oracle)")
 	fmt.Fprintln(w, "       sglang-router bench [-concurrency N] [-duration D]   (router overhead, routed vs direct)")
 	fmt.Fprintln(w, "       sglang-router --print-flags   (the flag table as JSON)")
 	defaults := flagTable()

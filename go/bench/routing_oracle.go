@@ -1,0 +1,32 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/sgl-project/sglang-router-go/go/sim"
+)
+
+// oracleHitRate is the hit rate of the ideal router: one worker whose
+// cache is the whole cluster's, so every prefix is found wherever it was
+// computed. It replays the workload in order, one request at a time, on an
+// in-process engine that never sleeps; only the cache matters here.
+func (s testbed) oracleHitRate() (float64, error) {
+	srv, err := sim.NewServer(s.simConfig(1, s.cacheTokens*s.workers, 0), 0)
+	if err != nil {
+		return 0, err
+	}
+	defer srv.Close()
+	h := srv.Handler()
+	for i, r := range s.wl.Requests {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, r.Path, bytes.NewReader(r.Body)))
+		if rec.Code != http.StatusOK {
+			return 0, fmt.Errorf("oracle: request %d: status %d: %s", i, rec.Code, rec.Body)
+		}
+	}
+	st := srv.Stats()
+	return ratio(float64(st.CachedTokens), float64(st.PromptTokens)), nil
+}

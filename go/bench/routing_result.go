@@ -1,0 +1,99 @@
+package bench
+
+import "time"
+
+// RunResult is one workload replayed through one policy. Durations are in
+// simulated time: wall time divided by the run's time scale (wall time
+// when the scale is 0), so they read as a real cluster's would.
+type RunResult struct {
+	Workload string
+	Policy   string
+	Requests int    // requests sent
+	Errors   int    // requests that failed (status, transport, cut stream)
+	FirstErr string // the first failure, for the report
+
+	Elapsed   time.Duration   // from the first send to the last completion
+	TTFT, E2E []time.Duration // of successful requests, sorted
+
+	// The engines' own counters, summed over the workers.
+	PromptTokens, CachedTokens, OutputTokens int64
+	PerWorker                                []int64 // requests completed by each worker
+	// EngineTTFT is the engines' own mean time to first token (queue wait
+	// and prefill); TTFTMean minus it is what the router and HTTP add.
+	EngineTTFT time.Duration
+
+	OracleHitRate float64 // the oracle's hit rate on the same workload (0: unknown)
+}
+
+// HitRate is the cluster's cache hit rate: cached prompt tokens over
+// prompt tokens.
+func (r RunResult) HitRate() float64 { return ratio(float64(r.CachedTokens), float64(r.PromptTokens)) }
+
+// OfOracle is HitRate as a fraction of the oracle's (0 when unknown).
+func (r RunResult) OfOracle() float64 { return ratio(r.HitRate(), r.OracleHitRate) }
+
+// Succeeded is the number of requests that completed.
+func (r RunResult) Succeeded() int { return len(r.TTFT) }
+
+// RPS is completed requests per (simulated) second.
+func (r RunResult) RPS() float64 { return ratio(float64(r.Succeeded()), r.Elapsed.Seconds()) }
+
+// TokPS is output tokens per (simulated) second.
+func (r RunResult) TokPS() float64 { return ratio(float64(r.OutputTokens), r.Elapsed.Seconds()) }
+
+// TTFTMean is the mean time to first token.
+func (r RunResult) TTFTMean() time.Duration { return mean(r.TTFT) }
+
+// TTFTQuantile is the q-quantile of time to first token (nearest rank).
+func (r RunResult) TTFTQuantile(q float64) time.Duration { return quantile(r.TTFT, q) }
+
+// Balance is the busiest worker's request count over the mean (1 is a
+// perfect spread; 0 without traffic).
+func (r RunResult) Balance() float64 {
+	if len(r.PerWorker) == 0 {
+		return 0
+	}
+	var sum, hi int64
+	for _, n := range r.PerWorker {
+		sum += n
+		hi = max(hi, n)
+	}
+	return ratio(float64(hi)*float64(len(r.PerWorker)), float64(sum))
+}
+
+// overloaded reports the mean time to first token spent outside the
+// engines, and whether it is large enough to distort the comparison
+// (a quarter of the engines' own time, and at least 20 ms).
+func (r RunResult) overloaded() (time.Duration, bool) {
+	if r.Policy == PolicyOracle || r.Succeeded() == 0 {
+		return 0, false
+	}
+	d := r.TTFTMean() - r.EngineTTFT
+	return d, d > 20*time.Millisecond && d > r.EngineTTFT/4
+}
+
+func mean(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return sum / time.Duration(len(ds))
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// simulated converts a wall duration into simulated time.
+func simulated(d time.Duration, scale float64) time.Duration {
+	if scale <= 0 {
+		return d
+	}
+	return time.Duration(float64(d) / scale)
+}

@@ -1,0 +1,215 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sgl-project/sglang-router-go/go/workload"
+)
+
+// tinyRouting is a whole Routing run small enough for a unit test: engines
+// that never sleep, a few dozen short requests per workload.
+func tinyRouting(t *testing.T, out *bytes.Buffer, policies ...string) RoutingOptions {
+	return RoutingOptions{
+		Out: out, OutDir: t.TempDir(), Workers: 3, TimeScale: -1, MaxConcurrency: 8,
+		Policies:     policies,
+		SharedPrefix: workload.SharedPrefix{Groups: 4, PromptsPerGroup: 4, SystemTokens: 96, QuestionTokens: 8, OutputTokens: 4},
+		MultiTurn:    workload.MultiTurn{Users: 6, Turns: 3, ActiveUsers: 3, UserTokens: 24, OutputTokens: 4},
+		NoSharing:    workload.NoSharing{Requests: 12, PromptTokens: 48, OutputTokens: 4},
+	}
+}
+
+func TestRoutingEndToEndNumbersAddUp(t *testing.T) {
+	var out bytes.Buffer
+	o := tinyRouting(t, &out, "round_robin", "cache_aware", "cache_aware_original").withDefaults()
+	for _, name := range AllWorkloads {
+		tb, err := o.testbed(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := tb.compare(context.Background(), o.Policies, newProgressWriter(&out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 1+len(o.Policies) || res[0].Policy != PolicyOracle {
+			t.Fatalf("%s: %d results, first %q", name, len(res), res[0].Policy)
+		}
+		if o := res[0].OracleHitRate; o < 0 || o > 1 || (name != workload.NameNoSharing && o == 0) {
+			t.Errorf("%s: oracle hit rate %v", name, o)
+		}
+		for _, r := range res[1:] {
+			checkRun(t, r, tb)
+		}
+	}
+}
+
+// checkRun asserts that a run's numbers are consistent with its workload.
+func checkRun(t *testing.T, r RunResult, tb testbed) {
+	t.Helper()
+	n := len(tb.wl.Requests)
+	var served int64
+	for _, k := range r.PerWorker {
+		served += k
+	}
+	switch {
+	case r.Errors != 0:
+		t.Errorf("%s/%s: %d errors, first %s", r.Workload, r.Policy, r.Errors, r.FirstErr)
+	case r.Requests != n || r.Succeeded() != n || served != int64(n) || len(r.PerWorker) != tb.workers:
+		t.Errorf("%s/%s: sent %d, succeeded %d, workers served %d over %d workers; want %d", r.Workload, r.Policy,
+			r.Requests, r.Succeeded(), served, len(r.PerWorker), n)
+	case r.PromptTokens != int64(tb.wl.PromptTokens()) || r.OutputTokens != int64(tb.wl.OutputTokens()):
+		t.Errorf("%s/%s: engines counted %d prompt and %d output tokens, want %d and %d", r.Workload, r.Policy,
+			r.PromptTokens, r.OutputTokens, tb.wl.PromptTokens(), tb.wl.OutputTokens())
+	case r.HitRate() < 0 || r.HitRate() > 1 || r.Balance() < 1 || r.Balance() > float64(tb.workers):
+		t.Errorf("%s/%s: hit rate %v, balance %v", r.Workload, r.Policy, r.HitRate(), r.Balance())
+	case r.TTFTQuantile(0.99) > r.E2E[len(r.E2E)-1] || r.RPS() <= 0:
+		t.Errorf("%s/%s: TTFT p99 %v beyond the slowest request %v, %v req/s", r.Workload, r.Policy,
+			r.TTFTQuantile(0.99), r.E2E[len(r.E2E)-1], r.RPS())
+	}
+}
+
+func TestRoutingWritesTableChartAndMarkdown(t *testing.T) {
+	var out bytes.Buffer
+	o := tinyRouting(t, &out, "random", "cache_aware")
+	if err := Routing(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"workload", "oracle (1 worker, all caches)", "shared-prefix", "multi-turn", "no-sharing", "cache_aware", "routing.svg"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(o.OutDir, "routing.md"))
+	if err != nil || !strings.Contains(string(md), "![Routing quality](routing.svg)") || strings.Count(string(md), "| cache_aware |") != 3 {
+		t.Errorf("routing.md: %v\n%s", err, md)
+	}
+	svg, err := os.ReadFile(filepath.Join(o.OutDir, "routing.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSVG(t, svg, 4*3*2) // four panels, three workloads, two policies
+}
+
+func TestUnknownPolicyOrWorkloadFailsBeforeAnyRun(t *testing.T) {
+	var out bytes.Buffer
+	if err := Routing(context.Background(), tinyRouting(t, &out, "least_busy")); err == nil || !strings.Contains(err.Error(), "least_busy") {
+		t.Errorf("unknown policy: %v", err)
+	}
+	o := tinyRouting(t, &out, "random")
+	o.Workloads = []string{"chatty"}
+	if err := Routing(context.Background(), o); err == nil || !strings.Contains(err.Error(), "chatty") {
+		t.Errorf("unknown workload: %v", err)
+	}
+}
+
+func TestDemoRunsEveryUserPolicy(t *testing.T) {
+	var out bytes.Buffer
+	dir := t.TempDir()
+	err := Demo(context.Background(), DemoOptions{Out: &out, OutDir: dir, Groups: 3, PromptsPerGroup: 3, TimeScale: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range DemoPolicies {
+		if !strings.Contains(out.String(), "\n"+p+" ") {
+			t.Errorf("demo table lacks %s:\n%s", p, out.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "demo.svg")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestScheduleIsSeededAndKeepsTheRate(t *testing.T) {
+	a := schedule(4000, 50, 0.5, ArrivalPoisson, 7)
+	b := schedule(4000, 50, 0.5, ArrivalPoisson, 7)
+	for i := range a {
+		if a[i] != b[i] || (i > 0 && a[i] < a[i-1]) {
+			t.Fatalf("offset %d: %v then %v (other run %v)", i, a[i-1], a[i], b[i])
+		}
+	}
+	// 4000 arrivals at 50/s simulated, scaled by 0.5: about 40 s of wall time.
+	if got := a[len(a)-1].Seconds(); math.Abs(got-40) > 3 {
+		t.Errorf("last Poisson arrival at %.1fs, want about 40s", got)
+	}
+	u := schedule(3, 4, 0.5, ArrivalUniform, 7)
+	if u[1] != 125*time.Millisecond || u[2] != 250*time.Millisecond {
+		t.Errorf("uniform offsets %v", u)
+	}
+	if z := schedule(3, 4, 0, ArrivalPoisson, 7); z[2] != 0 {
+		t.Errorf("time scale 0 should release everything at once: %v", z)
+	}
+}
+
+func TestReplaySendsATurnOnlyAfterThePreviousOneCompleted(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Path
+		mu.Lock()
+		events = append(events, "start "+id)
+		mu.Unlock()
+		if id == "/first" {
+			time.Sleep(50 * time.Millisecond)
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = w.Write([]byte("data: {}\n\ndata: [DONE]\n\n"))
+		mu.Lock()
+		events = append(events, "end "+id)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	reqs := []workload.Request{{Path: "/first", After: -1}, {Path: "/second", After: 0}}
+	rp := &replay{client: srv.Client(), baseURL: srv.URL, reqs: reqs, offsets: make([]time.Duration, 2), maxConc: 4}
+	samples, _ := rp.run(context.Background())
+	for i, s := range samples {
+		if s.err != nil || s.ttft <= 0 || s.e2e < s.ttft {
+			t.Errorf("sample %d: %+v", i, s)
+		}
+	}
+	if strings.Join(events, ", ") != "start /first, end /first, start /second, end /second" {
+		t.Errorf("events: %v", events)
+	}
+}
+
+func TestReplayCountsCutStreamsAndBadStatusesAsErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/bad" {
+			http.Error(w, "no", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("data: {}\n\n")) // no [DONE]
+	}))
+	defer srv.Close()
+	reqs := []workload.Request{{Path: "/bad", After: -1}, {Path: "/cut", After: -1}}
+	rp := &replay{client: srv.Client(), baseURL: srv.URL, reqs: reqs, offsets: make([]time.Duration, 2), maxConc: 1}
+	samples, _ := rp.run(context.Background())
+	if samples[0].err == nil || !strings.Contains(samples[0].err.Error(), "503") || samples[1].err == nil {
+		t.Errorf("errors: %v, %v", samples[0].err, samples[1].err)
+	}
+}
+
+func TestProgressWritesPlainLinesOffATerminal(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgressWriter(&out)
+	p.every = time.Millisecond
+	var done atomic64
+	l := p.start("wl pol", 8, &done.v)
+	for range 8 {
+		done.v.Add(1)
+		time.Sleep(3 * time.Millisecond)
+	}
+	l.finish("ok")
+	s := out.String()
+	if strings.Contains(s, "\r") || !strings.HasSuffix(s, "wl pol ok\n") || !strings.Contains(s, "/8 requests\n") {
+		t.Errorf("progress output: %q", s)
+	}
+}

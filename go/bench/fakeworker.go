@@ -1,6 +1,9 @@
-// Package bench measures the router's own cost: the same load sent straight
-// to a fast fake worker and through the router, on loopback, in one run, so
-// the routed/direct ratios are comparable.
+// Package bench measures the router. The overhead benchmark sends the same
+// load straight to a fast fake worker and through the router, on loopback,
+// in one run, so the routed/direct ratios are comparable. The routing
+// benchmark (and the demo, a preset of it) replays workloads through each
+// policy in front of simulated SGLang servers and reports cache hit rate,
+// time to first token and balance against an oracle.
 package bench
 
 import (

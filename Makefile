@@ -7,7 +7,7 @@ LIB    := sglang_router/lib/libsglang_router.so
 BIN    := bin/sglang-router
 GOFILES := $(shell find go -name '*.go' 2>/dev/null) go.mod go.sum
 
-.PHONY: all lib bin install deps lint gotest pytest test bench bench-go bench-proxy bench-routing fuzz demo clean
+.PHONY: all lib bin install deps k8s-deps lint gotest pytest test bench bench-go bench-proxy bench-routing fuzz demo clean
 
 all: lib bin
 
@@ -26,6 +26,11 @@ deps:
 install: deps
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps .
 
+# A real kube-apiserver (built once from the Go module proxy, cached under
+# ~/.cache/sglang-router) and Debian's etcd, for the discovery tests.
+k8s-deps:
+	bash scripts/k8s/get-kube-apiserver.sh >/dev/null
+
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l go); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -38,7 +43,7 @@ gotest:
 pytest: install
 	cd tests && $(PYTHON) -m pytest -q -p no:cacheprovider .
 
-test: lint gotest pytest
+test: lint k8s-deps gotest pytest
 
 # The main job: simulated workers, the router, a shared-prefix workload
 # through each policy; prints a table and writes out/demo.svg.

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sgl-project/sglang-router-go/go/config"
+	"github.com/sgl-project/sglang-router-go/go/discovery"
 	"github.com/sgl-project/sglang-router-go/go/policy"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
@@ -107,6 +108,10 @@ func (a *App) startBackground() {
 		}
 	}
 	a.goRun("gauges", func(ctx context.Context) { every(ctx, time.Second, a.sampleGauges) })
+	if a.cfg.ServiceDiscovery {
+		d := discovery.New(discovery.FromConfig(a.cfg), a.router, a.log, a.metrics)
+		a.goRun("service discovery", d.Run)
+	}
 }
 
 func (a *App) registries() []*worker.Registry {

@@ -27,6 +27,9 @@ type AddRequest struct {
 	Role          worker.Role
 	BootstrapPort *int
 	Wait          bool // wait until its /health answers 2xx (up to the startup timeout)
+	// Healthy admits the worker at once without a check: the caller vouches
+	// for it (Kubernetes discovery: the pod is Ready).
+	Healthy bool
 }
 
 // addWorker serves POST /add_worker?url=U[&role=prefill|decode&bootstrap_port=N].
@@ -87,8 +90,8 @@ func (rt *Router) poolFor(role worker.Role) (*Pool, error) {
 
 // AddWorker adds a worker to its pool. With Wait it first polls the worker's
 // /health every health interval until 2xx or the startup timeout, and the
-// worker joins healthy; without Wait it joins unhealthy and the health
-// checker admits it.
+// worker joins healthy; with Healthy it joins healthy at once; otherwise it
+// joins unhealthy and the health checker admits it.
 func (rt *Router) AddWorker(ctx context.Context, req AddRequest) error {
 	pool, err := rt.poolFor(req.Role)
 	if err != nil {
@@ -103,7 +106,7 @@ func (rt *Router) AddWorker(ctx context.Context, req AddRequest) error {
 		}
 	}
 	wk := rt.newWorker(req.URL, req.Role, req.BootstrapPort)
-	wk.SetHealthy(req.Wait)
+	wk.SetHealthy(req.Wait || req.Healthy)
 	if err := pool.Registry.Add(wk); err != nil {
 		return fmt.Errorf("%w: %s", ErrWorkerExists, req.URL)
 	}

@@ -10,8 +10,9 @@ SIGKILL after 5 s).
 Workers are started by a *launcher*: a function (base_port, argv, launched)
 that appends (url, process) to `launched` as each one starts (so an interrupt
 mid-way still stops them) and returns the parsed server flags (host, port).
-Only the SGLang launcher exists today; a launcher for the project's simulated
-workers (go/sim through sgl_sim_start) plugs in at :data:`LAUNCHERS`.
+With ``--simulate`` the workers are the project's simulated SGLang servers
+(go/sim, in-process) instead, for a machine without GPUs or without sglang:
+``python -m sglang_router.launch_server --simulate --dp-size 4 --port 30000``.
 """
 
 import argparse
@@ -54,6 +55,11 @@ def router_parser(add_help: bool = False) -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_BASE_PORT,
         help="First port tried for the data-parallel SGLang servers",
+    )
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="Start simulated SGLang servers (no GPU or sglang needed) instead of real ones",
     )
     return parser
 
@@ -112,9 +118,30 @@ def launch_sglang(base_port: int, argv: Sequence[str], launched: Launched) -> ar
     return server
 
 
-# Worker launchers by name. The simulated-worker launcher comes later.
+def launch_sim(base_port: int, argv: Sequence[str], launched: Launched) -> argparse.Namespace:
+    """Start --dp-size simulated servers in this process (free ports from base_port)."""
+    from sglang_router.simulate import Simulator
+
+    parser = argparse.ArgumentParser(prog="launch_server --simulate")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=30000)
+    parser.add_argument("--dp-size", "--dp", type=int, default=1)
+    parser.add_argument("--time-scale", type=float, default=1.0,
+                        help="simulated durations multiplier (0: answer at once)")
+    server = parser.parse_args(list(argv))
+    sim = Simulator(workers=server.dp_size, host=_client_host(server.host), time_scale=server.time_scale,
+                    base_port=find_free_ports(base_port, 1)[0] if server.dp_size == 1 else 0)
+    sim.serve_in_background()
+    for url in sim.urls:
+        launched.append((url, sim))
+        logger.info("started simulated SGLang server %s", url)
+    return server
+
+
+# Worker launchers by name.
 LAUNCHERS: Dict[str, Callable[[int, Sequence[str], Launched], argparse.Namespace]] = {
     "sglang": launch_sglang,
+    "sim": launch_sim,
 }
 
 
@@ -162,6 +189,8 @@ def main(argv: Optional[Sequence[str]] = None, launcher: str = "sglang") -> None
     launched: Launched = []
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # servers must not outlive us
     try:
+        if router_ns.simulate:
+            launcher = "sim"
         server = LAUNCHERS[launcher](router_ns.router_dp_worker_base_port, server_argv, launched)
         router_args.host = getattr(server, "host", router_args.host)
         router_args.port = getattr(server, "port", router_args.port)

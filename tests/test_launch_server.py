@@ -147,3 +147,32 @@ def _output(proc):
     if proc.poll() is None:
         return "still running"
     return proc.stdout.read().decode(errors="replace")
+
+
+@pytest.mark.native
+def test_simulate_starts_simulated_servers_and_the_router():
+    port = pick_free_port()
+    cmd = [sys.executable, "-m", "sglang_router.launch_server", "--simulate", "--dp-size", "2",
+           "--port", str(port), "--time-scale", "0", "--router-policy", "round_robin",
+           "--router-prometheus-port", str(pick_free_port()), "--router-worker-startup-check-interval", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_until(lambda: _healthy_workers(base) == 2, timeout=20), "router never became ready"
+        for i in range(4):
+            status, body = post_json(base + "/generate", {"text": f"hi {i}", "sampling_params": {"max_new_tokens": 2}})
+            assert status == 200, body
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _healthy_workers(base: str) -> int:
+    try:
+        status, body = get_json(base + "/readiness", timeout=1)
+    except OSError:
+        return 0
+    return body.get("healthy_workers", 0) if isinstance(body, dict) else 0

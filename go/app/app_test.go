@@ -185,3 +185,36 @@ func TestShutdownLetsInFlightStreamsFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRequestIDIsInEveryLogLineAboutTheRequest(t *testing.T) {
+	failing, w := workertest.New(t, "failing"), workertest.New(t, "w0")
+	failing.FailWith(503) // every attempt on it fails and is retried, which is logged
+	cfg := testConfig(failing.URL, w.URL)
+	cfg.LogLevel = "debug"
+	cfg.JSONLog = true
+	a, logs := startApp(t, cfg)
+	waitUntil(t, "both healthy", func() bool { _, b := get(t, "http://"+a.Addr()+"/readiness"); return strings.Contains(b, `"healthy_workers":2`) })
+	for range 4 { // round robin: some requests try the failing worker first
+		req, _ := http.NewRequest("POST", "http://"+a.Addr()+"/generate", strings.NewReader(`{"text":"a"}`))
+		req.Header.Set("X-Correlation-Id", "corr-42")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 || resp.Header.Get("X-Request-Id") != "corr-42" {
+			t.Fatalf("%v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	var about []string
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, `"path":"/generate"`) || strings.Contains(line, "attempt failed") {
+			about = append(about, line)
+		}
+	}
+	if len(about) < 5 {
+		t.Fatalf("expected request and failed-attempt lines, got:\n%s", logs.String())
+	}
+	for _, line := range about {
+		if !strings.Contains(line, `"request_id":"corr-42"`) {
+			t.Errorf("line without the request id: %s", line)
+		}
+	}
+}

@@ -193,7 +193,10 @@ func TestRequestIDIsInEveryLogLineAboutTheRequest(t *testing.T) {
 	cfg.LogLevel = "debug"
 	cfg.JSONLog = true
 	a, logs := startApp(t, cfg)
-	waitUntil(t, "both healthy", func() bool { _, b := get(t, "http://"+a.Addr()+"/readiness"); return strings.Contains(b, `"healthy_workers":2`) })
+	waitUntil(t, "both healthy", func() bool {
+		_, b := get(t, "http://"+a.Addr()+"/readiness")
+		return strings.Contains(b, `"healthy_workers":2`)
+	})
 	for range 4 { // round robin: some requests try the failing worker first
 		req, _ := http.NewRequest("POST", "http://"+a.Addr()+"/generate", strings.NewReader(`{"text":"a"}`))
 		req.Header.Set("X-Correlation-Id", "corr-42")

@@ -18,8 +18,9 @@ type RunResult struct {
 	// The engines' own counters, summed over the workers.
 	PromptTokens, CachedTokens, OutputTokens int64
 	PerWorker                                []int64 // requests completed by each worker
-	// EngineTTFT is the engines' own mean time to first token (queue wait
-	// and prefill); TTFTMean minus it is what the router and HTTP add.
+	// EngineTTFT is the engines' own mean time to first token (batch
+	// queue, prefill-lane wait and prefill); TTFTMean minus it is what the
+	// router and HTTP add.
 	EngineTTFT time.Duration
 
 	OracleHitRate float64 // the oracle's hit rate on the same workload (0: unknown)

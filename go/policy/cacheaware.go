@@ -94,15 +94,44 @@ func (c *cacheTree) match(buf []string, text string) []string {
 // imbalanced (SPEC section 6):
 //  1. imbalanced in-flight counts: the least-loaded candidate;
 //  2. match rate above the threshold: the least-loaded candidate among the
-//     tenants of the matched node;
-//  3. otherwise: the least-loaded candidate, ties to the smallest tree.
+//     tenants of the matched node, unless even that one is hot (see hot):
+//     then the request is treated as a miss, so the prefix gains a second
+//     worker and its later requests split between the two by load;
+//  3. a miss: among the candidates whose load is at most the mean, the one
+//     with the smallest tree (ties: less load, then candidate order).
 //
 // The text is then recorded for the picked worker. Workers not among the
 // candidates (unhealthy, removed) are never returned, even when the tree
 // still lists them.
+//
+// Why the miss rule: a miss usually starts a prefix (a system prompt, a
+// conversation) that sticks to its worker for all its later requests, so
+// the choice places long-run work. The smallest tree is the worker that
+// was sent the least text, so prefixes spread evenly over the pool; a
+// momentary least-loaded pick (in-flight counts fluctuate) left some
+// workers with many more prefixes than others. Restricting it to workers
+// at or below the mean load keeps the original router's failure away: it
+// took the smallest tree whatever its load and piled misses onto a busy
+// worker.
 type CacheAware struct {
 	cacheTree
 }
+
+// A matched worker is hot when its in-flight count exceeds
+// hotFactor × the candidates' mean + hotSlack: the bounded-load rule of
+// consistent hashing with bounded loads (Mirrokni, Thorup and
+// Zadimoghaddam, 2018) with capacity factor 1.25. No worker then carries
+// much more than its share, yet a prefix moves only when its worker is
+// clearly busier than the rest, since each move costs an uncached
+// prefill. In the routing benchmark 1.25 kept every workload within
+// 1.08 max/mean; 1.5 moved fewer prefixes but let four hot prefixes on
+// eight workers reach 1.09 and nearly twice the TTFT p99. hotSlack makes a
+// worker hot only when it is more than one request above the mean, so at
+// low load a single request never moves a prefix.
+const (
+	hotFactor = 1.25
+	hotSlack  = 1
+)
 
 // NewCacheAware returns a CacheAware; the caller runs its Run loop.
 func NewCacheAware(o Options) *CacheAware { return &CacheAware{newCacheTree(o)} }
@@ -123,14 +152,53 @@ func (p *CacheAware) choose(cands []*worker.Worker, text string) *worker.Worker 
 		p.obs.LoadImbalanced()
 		return p.leastLoaded(cands)
 	}
+	mean := meanLoad(cands)
 	var buf [16]string
-	if w := leastLoadedTenant(cands, p.match(buf[:0], text)); w != nil {
+	if w := leastLoadedTenant(cands, p.match(buf[:0], text)); w != nil && !hot(w, mean) {
 		p.obs.CacheHit(w.URL())
 		return w
 	}
-	w := p.leastLoaded(cands)
+	w := p.smallestTreeAtMostMean(cands, mean)
 	p.obs.CacheMiss(w.URL())
 	return w
+}
+
+// hot reports whether w is too busy to take its prefix's next request.
+func hot(w *worker.Worker, mean float64) bool {
+	return float64(w.Load()) > hotFactor*mean+hotSlack
+}
+
+// meanLoad is the candidates' mean in-flight count.
+func meanLoad(cands []*worker.Worker) float64 {
+	var sum int64
+	for _, w := range cands {
+		sum += w.Load()
+	}
+	return float64(sum) / float64(len(cands))
+}
+
+// smallestTreeAtMostMean returns, among the candidates whose load is at
+// most mean, the one with the smallest tree; ties go to the lower load,
+// then to candidate order. Loads move while it reads them: if none is at
+// most mean any more, the least loaded wins.
+func (p *CacheAware) smallestTreeAtMostMean(cands []*worker.Worker, mean float64) *worker.Worker {
+	var best *worker.Worker
+	var bestLoad int64
+	bestSize := 0
+	for _, w := range cands {
+		l := w.Load()
+		if float64(l) > mean {
+			continue
+		}
+		s := p.tree.Size(w.URL())
+		if best == nil || s < bestSize || (s == bestSize && l < bestLoad) {
+			best, bestLoad, bestSize = w, l, s
+		}
+	}
+	if best == nil {
+		return leastInFlight(cands)
+	}
+	return best
 }
 
 // leastLoaded returns the candidate with the fewest requests in flight,

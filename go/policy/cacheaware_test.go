@@ -66,17 +66,38 @@ func (c *CacheAwareOriginal) state() *cacheTree { return &c.cacheTree }
 
 func TestCacheAware(t *testing.T) {
 	cases := []cacheCase{
-		{name: "miss picks the least loaded", loads: []int{2, 0, 1},
+		{name: "miss on empty trees picks the lower load", loads: []int{2, 0, 1},
 			text: "hello", want: "http://w1", event: "miss http://w1", recorded: true},
-		{name: "miss ties go to the smallest tree", loads: []int{0, 0, 0},
+		{name: "miss picks the smallest tree", loads: []int{0, 0, 0},
 			seeds: []seed{{0, "aaaaaaaaaa"}, {1, "bbb"}, {2, "ccccc"}},
 			text:  "zzz", want: "http://w1", event: "miss http://w1", recorded: true},
-		{name: "miss prefers load over tree size", loads: []int{1, 0},
+		// Mean load 4/3: w2 has the smallest tree but is busier than the
+		// mean; of w0 and w1, the smaller tree wins over the lower load.
+		{name: "miss picks the smallest tree at or below the mean load", loads: []int{0, 1, 3},
+			seeds: []seed{{0, "aaaaaaaaaa"}, {1, "bbb"}},
+			text:  "zzz", want: "http://w1", event: "miss http://w1", recorded: true},
+		{name: "miss never picks a worker above the mean load", loads: []int{1, 0},
 			seeds: []seed{{0, "a"}, {1, "bbbbbbbbbbbb"}},
 			text:  "zzz", want: "http://w1", event: "miss http://w1", recorded: true},
-		{name: "hit picks the matched worker despite its load", loads: []int{0, 0, 5},
+		{name: "miss ties on tree size go to the lower load", loads: []int{1, 0, 3},
+			text: "zzz", want: "http://w1", event: "miss http://w1", recorded: true},
+		{name: "miss ties on tree size and load go to candidate order", loads: []int{0, 0, 0},
+			text: "zzz", want: "http://w0", event: "miss http://w0", recorded: true},
+		{name: "hit picks the matched worker despite a higher load", loads: []int{1, 1, 3},
 			seeds: []seed{{2, "hello world"}},
 			text:  "hello world!!", want: "http://w2", event: "hit http://w2", recorded: true},
+		// Mean 8: the hot bound is 1.25*8 + 1 = 11, and 11 is not above it.
+		{name: "hit on a worker at the hot bound", loads: []int{7, 7, 7, 11},
+			seeds: []seed{{3, "hello world"}},
+			text:  "hello world", want: "http://w3", event: "hit http://w3", recorded: false},
+		// Mean 8.25, bound 11.3125: w3 is hot, so the miss rule picks among
+		// w0..w2 the smallest tree (w1, before w2 in candidate order).
+		{name: "hit on a hot worker is a miss for balance", loads: []int{7, 7, 7, 12},
+			seeds: []seed{{3, "hello world"}, {0, "zz"}},
+			text:  "hello world", want: "http://w1", event: "miss http://w1", recorded: true},
+		{name: "hot check applies to the least loaded tenant", loads: []int{7, 7, 12, 9},
+			seeds: []seed{{2, "hello world"}, {3, "hello world"}},
+			text:  "hello world", want: "http://w3", event: "hit http://w3", recorded: false},
 		{name: "hit picks the least loaded of several tenants", loads: []int{3, 0, 1},
 			seeds: []seed{{0, "hello world"}, {2, "hello world"}},
 			text:  "hello world", want: "http://w2", event: "hit http://w2", recorded: false},
@@ -99,7 +120,8 @@ func TestCacheAware(t *testing.T) {
 		{name: "imbalance picks the least loaded and records", loads: []int{40, 3, 5},
 			seeds: []seed{{0, "hello world"}},
 			text:  "hello world", want: "http://w1", event: "imbalanced", recorded: true},
-		{name: "difference within the absolute threshold is balanced", loads: []int{32, 0},
+		// Mean 28, so w0 is not hot either.
+		{name: "difference within the absolute threshold is balanced", loads: []int{32, 32, 32, 32, 32, 32, 32, 0},
 			seeds: []seed{{0, "hello world"}},
 			text:  "hello world", want: "http://w0", event: "hit http://w0", recorded: false},
 		{name: "relative threshold must also be exceeded", loads: []int{100, 60},
@@ -159,6 +181,34 @@ func TestCacheAwareFollowsRepeatedPrefixes(t *testing.T) {
 		if got := p.Pick(ws, system+"question "+strings.Repeat("x", i)); got != first {
 			t.Fatalf("request %d went to %s, want %s", i, got.URL(), first.URL())
 		}
+	}
+}
+
+// TestCacheAwareHotPrefixSpreads sends one prefix again and again, each
+// request staying in flight: once its worker is hot the prefix gains a
+// second worker, its requests then alternate between the two by load,
+// and a third worker joins when both are hot.
+func TestCacheAwareHotPrefixSpreads(t *testing.T) {
+	rec := &recorder{}
+	o := DefaultOptions()
+	o.Observer = rec
+	p := NewCacheAware(o)
+	ws := pool(t, 0, 0, 0, 0)
+	steps := []struct{ want, event string }{
+		{"http://w0", "miss"}, // loads 0 0 0 0: the first candidate
+		{"http://w0", "hit"},  // loads 1 0 0 0: bound 1.3125
+		{"http://w1", "miss"}, // loads 2 0 0 0: bound 1.625, w0 is hot
+		{"http://w1", "hit"},  // loads 2 1 0 0: the less loaded tenant
+		{"http://w0", "hit"},  // loads 2 2 0 0: tenants tie, candidate order
+		{"http://w1", "hit"},  // loads 3 2 0 0
+		{"http://w2", "miss"}, // loads 3 3 0 0: bound 2.875, both hot
+	}
+	for i, st := range steps {
+		got := p.Pick(ws, "You are a helpful assistant. Question "+string(rune('a'+i)))
+		if urlOf(got) != st.want || rec.last() != st.event+" "+st.want {
+			t.Fatalf("request %d: %s (%q), want %s (%s)", i, urlOf(got), rec.last(), st.want, st.event)
+		}
+		got.Acquire()
 	}
 }
 

@@ -49,7 +49,7 @@ type Config struct {
 	// A request beyond it gets 503.
 	MaxQueue int `json:"max_queue"`
 
-	PrefillTokensPerSec float64 `json:"prefill_tokens_per_sec"` // uncached prompt tokens/s; default 10000
+	PrefillTokensPerSec float64 `json:"prefill_tokens_per_sec"` // uncached prompt tokens/s of the whole server (one prefill lane); default 10000
 	PrefillOverheadMs   float64 `json:"prefill_overhead_ms"`    // fixed cost per request's prefill; default 0
 	DecodeTokensPerSec  float64 `json:"decode_tokens_per_sec"`  // per request, batch of one; default 50
 	// DecodeBatchSlope makes a decode step slower as the batch grows:

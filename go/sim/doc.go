@@ -24,11 +24,18 @@
 // ends; LRU eviction, leaves first, keeps CacheCapacityTokens.
 //
 // Latency: MaxRunningRequests run at once, the rest wait in a FIFO queue
-// (MaxQueue; beyond it 503). Prefill costs overhead + uncached tokens /
-// PrefillTokensPerSec, each further token one decode step of
-// (1/DecodeTokensPerSec)*(1 + DecodeBatchSlope*(running-1)); every
-// duration is multiplied by TimeScale (0: no sleeping). Time to first
-// token = queue wait + prefill. Decode steps shorter than 1 ms of real
+// (MaxQueue; beyond it 503). Prefill throughput is the server's, not each
+// request's: as SGLang's single scheduler batches prefills under a token
+// budget, a running request's uncached tokens join one FIFO prefill lane
+// per server, served at PrefillTokensPerSec, so they delay the first
+// token of every request behind them on that server (prefill.go). A
+// prefill ends after the lane's earlier work, its own uncached tokens /
+// PrefillTokensPerSec, and PrefillOverheadMs (which does not hold the
+// lane). Each further token takes one decode step of
+// (1/DecodeTokensPerSec)*(1 + DecodeBatchSlope*(running-1)); decoding
+// does not wait for the lane. Every duration is multiplied by TimeScale
+// (0: no sleeping). Time to first token = queue wait + lane wait +
+// prefill. Decode steps shorter than 1 ms of real
 // time are slept in groups (tokens of a group leave up to 1 ms early; the
 // last token is on time). Durations reported in responses and metrics are
 // the real (scaled) ones: divide by TimeScale for simulated time.

@@ -35,14 +35,19 @@ type progress func(j *job, done bool) error
 //
 // A request first takes a place in the scheduler (batch or queue). Its
 // prefix is looked up in the cache and inserted at once, when it arrives,
-// so the entries of a batch see each other in order. When it runs:
+// so the entries of a batch see each other in order. When it runs, its
+// uncached tokens are booked on the server's prefill lane (prefillLane:
+// one FIFO queue per server, not one per request):
 //
-//	prefill = scale * (overhead + uncached_prompt_tokens / prefill_tokens_per_sec)
+//	work    = scale * uncached_prompt_tokens / prefill_tokens_per_sec
+//	prefill ends at max(now, end of the lane's earlier work) + work + scale * overhead
 //	step    = scale * (1 / decode_tokens_per_sec) * (1 + slope * (running - 1))
 //
-// the first token comes after the queue wait and the prefill (time to first
-// token), each further token one decode step later; the step is computed
-// from the batch size at that moment. Sleeps aim at absolute deadlines so
+// the first token comes when the prefill ends (time to first token = queue
+// wait + lane wait + prefill), each further token one decode step later;
+// the step is computed from the batch size at that moment. The fixed
+// overhead does not hold the lane: prefills batched in one forward pass
+// share it. Sleeps aim at absolute deadlines so
 // rounding never accumulates. A decode server skips the prefill (its KV
 // comes from the prefill server), but its time to first token includes
 // the wait for the prefill's room; a prefill server produces one token.
@@ -54,6 +59,7 @@ type engine struct {
 	tok   tokenizer
 	cache *prefixCache
 	sched *scheduler
+	lane  prefillLane
 	stats *counters
 	obs   *observer
 	rooms *roomRegistry // prefill role only
@@ -122,15 +128,16 @@ func (e *engine) serve(ctx context.Context, j *job, cb progress) error {
 	return e.decode(ctx, j, deadline, cb)
 }
 
-// prefill sleeps for the job's prefill (none on a decode server) and, on
-// a prefill server, registers its room; it returns when the prefill ended.
+// prefill books the job's prefill on the lane and sleeps until it ends
+// (none on a decode server); on a prefill server it then registers the
+// room. It returns when the prefill ended.
 func (e *engine) prefill(ctx context.Context, j *job) (time.Time, error) {
 	start := e.clock.Now()
 	j.queueWait = start.Sub(j.arrival)
 	if e.role == RoleDecode {
 		return start, nil
 	}
-	end := start.Add(e.prefillTime(j.uncached()))
+	end := e.lane.book(start, e.prefillWork(j.uncached())).Add(e.prefillOverhead())
 	if err := e.sleepUntil(ctx, end); err != nil {
 		return end, err
 	}
@@ -180,9 +187,14 @@ func (e *engine) finish(j *job) {
 	e.obs.e2e.Observe(j.e2e.Seconds())
 }
 
-func (e *engine) prefillTime(uncached int) time.Duration {
-	sec := e.cfg.PrefillOverheadMs/1000 + float64(uncached)/e.cfg.PrefillTokensPerSec
-	return scaled(sec, e.cfg.TimeScale)
+// prefillWork is the lane time of uncached prompt tokens.
+func (e *engine) prefillWork(uncached int) time.Duration {
+	return scaled(float64(uncached)/e.cfg.PrefillTokensPerSec, e.cfg.TimeScale)
+}
+
+// prefillOverhead is the fixed cost of one request's prefill.
+func (e *engine) prefillOverhead() time.Duration {
+	return scaled(e.cfg.PrefillOverheadMs/1000, e.cfg.TimeScale)
 }
 
 func (e *engine) stepTime() time.Duration {

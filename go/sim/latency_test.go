@@ -120,18 +120,17 @@ func TestLatencyDecodeStepGrowsWithBatch(t *testing.T) {
 	clk := newManualClock()
 	cfg := latencyConfig()
 	cfg.MaxRunningRequests = 2
-	cfg.DecodeBatchSlope = 0.5 // two running: each step 15 ms
+	cfg.DecodeBatchSlope = 1 // two running: each step 20 ms
 	s, err := NewServer(cfg, 0, WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// b's 20-token prefill follows a's on the lane, ending at 40 ms.
 	a := newJob(s, seq(0, 20), 3)
-	b := newJob(s, seq(500, 20), 3)
-	tr := runTimed(t, s, clk, 2, a, b)
-	for _, j := range []*job{a, b} {
-		if got := tr.tokens[j]; !slices.Equal(got, ms(20, 35, 50)) {
-			t.Fatalf("tokens at %v, want 20 35 50 ms", got)
-		}
+	b := newJob(s, seq(500, 20), 2)
+	tr := runInOrder(t, s, clk, 2, a, b)
+	if !slices.Equal(tr.tokens[a], ms(20, 40, 60)) || !slices.Equal(tr.tokens[b], ms(40, 60)) {
+		t.Fatalf("tokens at %v and %v, want 20 40 60 and 40 60 ms", tr.tokens[a], tr.tokens[b])
 	}
 }
 
@@ -223,5 +222,104 @@ func TestLatencyShortStepsAreGrouped(t *testing.T) {
 	distinct := slices.Compact(slices.Clone(got))
 	if len(distinct) != 4 { // 1 ms, 2 ms, 3 ms, 3.4 ms
 		t.Fatalf("token times %v", distinct)
+	}
+}
+
+func TestPrefillLaneBook(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	at := func(msec int) time.Time { return t0.Add(time.Duration(msec) * time.Millisecond) }
+	var l prefillLane
+	steps := []struct {
+		name           string
+		now, work, end int // milliseconds
+	}{
+		{"idle lane starts at once", 0, 10, 10},
+		{"busy lane queues behind earlier work", 5, 10, 20},
+		{"queues behind all booked work", 6, 1, 21},
+		{"idle time is not banked", 30, 5, 35},
+		{"no work ends now", 40, 0, 40},
+	}
+	for _, st := range steps {
+		if got := l.book(at(st.now), time.Duration(st.work)*time.Millisecond); !got.Equal(at(st.end)) {
+			t.Fatalf("%s: ends at %v, want %d ms", st.name, got.Sub(t0), st.end)
+		}
+	}
+}
+
+// runInOrder is runTimed with the jobs started one at a time, each once
+// the previous one sleeps in its prefill, so they book the prefill lane
+// in order. Every job must reach its prefill at once (a free batch slot).
+func runInOrder(t *testing.T, s *Server, clk *manualClock, want int, jobs ...*job) *trace {
+	t.Helper()
+	tr := &trace{start: clk.Now(), tokens: map[*job][]time.Duration{}}
+	if err := s.eng.admit(jobs); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.eng.run(context.Background(), j, tr.progress(clk)); err != nil {
+				t.Error(err)
+			}
+		}()
+		for clk.numSleepers() <= i {
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	clk.drive(t, done, want)
+	return tr
+}
+
+func TestLatencyPrefillsShareTheServerLane(t *testing.T) {
+	cases := []struct {
+		name       string
+		overheadMs float64
+		a, b       []time.Duration // token times
+	}{
+		// a's 100 tokens take the lane for 100 ms; b's 50 follow them.
+		{"b's prefill waits for a's", 0, ms(100, 110, 120, 130, 140, 150), ms(150)},
+		// The overhead delays each request but does not hold the lane.
+		{"overhead does not hold the lane", 20, ms(120, 130, 140, 150, 160, 170), ms(170)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			clk := newManualClock()
+			cfg := latencyConfig()
+			cfg.MaxRunningRequests = 2
+			cfg.PrefillOverheadMs = c.overheadMs
+			s, err := NewServer(cfg, 0, WithClock(clk))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := newJob(s, seq(0, 100), 6), newJob(s, seq(1000, 50), 1)
+			tr := runInOrder(t, s, clk, 2, a, b)
+			if !slices.Equal(tr.tokens[a], c.a) || !slices.Equal(tr.tokens[b], c.b) {
+				t.Fatalf("a tokens at %v, b at %v; want %v and %v", tr.tokens[a], tr.tokens[b], c.a, c.b)
+			}
+			if b.queueWait != 0 || b.ttft != c.b[0] {
+				t.Fatalf("b: queue wait %v (the batch had room), ttft %v", b.queueWait, b.ttft)
+			}
+		})
+	}
+}
+
+func TestLatencyCachedPromptBarelyUsesTheLane(t *testing.T) {
+	clk := newManualClock()
+	cfg := latencyConfig()
+	cfg.MaxRunningRequests = 2
+	s, err := NewServer(cfg, 0, WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b extends a's prompt: admitted after a, it finds a's 100 tokens
+	// cached and books 10 ms of lane behind a's 100.
+	a, b := newJob(s, seq(0, 100), 2), newJob(s, seq(0, 110), 1)
+	tr := runInOrder(t, s, clk, 2, a, b)
+	if b.cached != 100 || !slices.Equal(tr.tokens[a], ms(100, 110)) || !slices.Equal(tr.tokens[b], ms(110)) {
+		t.Fatalf("b cached %d; tokens at %v and %v", b.cached, tr.tokens[a], tr.tokens[b])
 	}
 }

@@ -89,7 +89,8 @@ func (p *LeastLoad) Pick(cands []*worker.Worker, _ string) *worker.Worker {
 
 // PowerOfTwo draws two distinct candidates and picks the less loaded (the
 // first drawn on a tie). Load is the worker's own /get_load report when the
-// router polls it, else the router's in-flight count.
+// router polls it, corrected by the requests this router dispatched and saw
+// finish since that poll (worker.EstimatedLoad), else the in-flight count.
 type PowerOfTwo struct {
 	intn func(int) int
 }
@@ -125,10 +126,6 @@ func orIntN(intn func(int) int) func(int) int {
 	return intn
 }
 
-// load is the polled load when known, else the in-flight count.
-func load(w *worker.Worker) int64 {
-	if l := w.PolledLoad(); l >= 0 {
-		return l
-	}
-	return w.Load()
-}
+// load is the worker's estimated load: its polled /get_load figure
+// corrected by this router's dispatches since, else the in-flight count.
+func load(w *worker.Worker) int64 { return w.EstimatedLoad() }

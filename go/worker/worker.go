@@ -37,6 +37,7 @@ type Worker struct {
 
 	inFlight   atomic.Int64 // requests dispatched and not yet fully delivered
 	polled     atomic.Int64 // load reported by /get_load; -1 when unknown
+	polledAt   atomic.Int64 // inFlight when polled was recorded
 	processed  atomic.Uint64
 	healthy    atomic.Bool
 	breaker    breaker
@@ -64,7 +65,23 @@ func (w *Worker) Load() int64 { return w.inFlight.Load() }
 func (w *Worker) PolledLoad() int64 { return w.polled.Load() }
 
 // SetPolledLoad records a /get_load answer (-1 for unknown).
-func (w *Worker) SetPolledLoad(n int64) { w.polled.Store(n) }
+func (w *Worker) SetPolledLoad(n int64) {
+	w.polledAt.Store(w.inFlight.Load())
+	w.polled.Store(n)
+}
+
+// EstimatedLoad is the worker's load now: its last /get_load answer
+// corrected by what this router dispatched and saw finish since (a poll is
+// seconds old, and picking by a stale figure herds every request onto the
+// worker that was idle at the last poll), or the in-flight count when the
+// worker was never polled.
+func (w *Worker) EstimatedLoad() int64 {
+	polled := w.polled.Load()
+	if polled < 0 {
+		return w.inFlight.Load()
+	}
+	return max(0, polled+w.inFlight.Load()-w.polledAt.Load())
+}
 
 // Acquire counts a dispatched request. Every Acquire must be paired with
 // exactly one Release, after the response was fully delivered or failed.

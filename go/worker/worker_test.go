@@ -134,3 +134,23 @@ func TestParseLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestEstimatedLoadCorrectsAStalePoll(t *testing.T) {
+	w := New("http://a", Regular, nil)
+	w.Acquire()
+	if w.EstimatedLoad() != 1 {
+		t.Fatalf("never polled: %d, want the in-flight count", w.EstimatedLoad())
+	}
+	w.SetPolledLoad(10) // the worker reports 10, one of them ours
+	w.Acquire()
+	w.Acquire()
+	if got := w.EstimatedLoad(); got != 12 {
+		t.Fatalf("after two more dispatches: %d, want 12", got)
+	}
+	for range 3 {
+		w.Release()
+	}
+	if got := w.EstimatedLoad(); got != 9 {
+		t.Fatalf("after three finished: %d, want 9", got)
+	}
+}

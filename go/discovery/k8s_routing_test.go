@@ -138,7 +138,7 @@ func TestDiscoveredPodsServeRequestsBesideStaticWorkers(t *testing.T) {
 	// A pod claiming the static worker's address leaves the static worker be.
 	must(t, e.kube.StartPod(e.ctx, e.ns, "impostor", "127.0.4.3", inference, nil))
 	eventually(t, wait, func() string { return "static worker not healthy" }, func() bool { return healthy(reg, at("127.0.4.3")) })
-	t.Logf("pod Ready -> routable (health check every 100ms): %s", durations(routable))
+	t.Logf("pod Ready -> routable: %s", durations(routable))
 
 	generate(t, front.URL, 30)
 	for _, w := range []*workertest.Worker{w1, w2, st} {
@@ -146,9 +146,11 @@ func TestDiscoveredPodsServeRequestsBesideStaticWorkers(t *testing.T) {
 			t.Errorf("%s served nothing", w.Name)
 		}
 	}
+	deleted := time.Now()
 	must(t, e.kube.Delete(e.ctx, e.ns, "w1", true))
-	must(t, e.kube.Delete(e.ctx, e.ns, "impostor", false))
 	eventually(t, wait, func() string { return "w1 still in the pool" }, func() bool { return reg.Get(at("127.0.4.1")) == nil })
+	t.Logf("pod deleted -> no longer routed: %s", time.Since(deleted).Round(time.Microsecond))
+	must(t, e.kube.Delete(e.ctx, e.ns, "impostor", false))
 	before := [3]int64{w1.Served(), w2.Served(), st.Served()}
 	generate(t, front.URL, 20)
 	if w1.Served() != before[0] || w2.Served() == before[1] || st.Served() == before[2] {

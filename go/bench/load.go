@@ -31,6 +31,9 @@ type Load struct {
 	Concurrency int
 	Duration    time.Duration
 	Warmup      int // requests per client before measuring
+	// Send, when set, replaces the POST of Bodies: it performs request n
+	// and returns when its answer was read whole.
+	Send func(ctx context.Context, n int) error
 }
 
 // Run executes the load and returns its latency distribution.
@@ -48,13 +51,13 @@ func (l Load) Run(ctx context.Context) Result {
 			n := c
 			for i := 0; i < l.Warmup; i++ {
 				n++
-				_, _ = l.once(ctx, l.Bodies[n%len(l.Bodies)])
+				_, _ = l.once(ctx, l.body(n))
 			}
 			local := make([]time.Duration, 0, 4096)
 			bad := 0
 			for time.Now().Before(stop) && ctx.Err() == nil {
 				n++
-				d, err := l.once(ctx, l.Bodies[n%len(l.Bodies)])
+				d, err := l.once(ctx, l.body(n))
 				if err != nil {
 					bad++
 					continue
@@ -72,8 +75,20 @@ func (l Load) Run(ctx context.Context) Result {
 	return Result{Requests: len(lat), Errors: errs, Elapsed: time.Since(start), P50: quantile(lat, 0.50), P99: quantile(lat, 0.99)}
 }
 
+// body is the n-th request's body (Bodies in turn; nil with Send).
+func (l Load) body(n int) []byte {
+	if len(l.Bodies) == 0 {
+		return nil
+	}
+	return l.Bodies[n%len(l.Bodies)]
+}
+
 func (l Load) once(ctx context.Context, body []byte) (time.Duration, error) {
 	t0 := time.Now()
+	if l.Send != nil {
+		err := l.Send(ctx, int(t0.UnixNano()))
+		return time.Since(t0), err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.URL, bytes.NewReader(body))
 	if err != nil {
 		return 0, err

@@ -20,9 +20,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := bench.Run(context.Background(), bench.Options{Concurrency: *conc, Duration: *dur, Out: stdout}); err != nil {
-		fmt.Fprintf(stderr, "bench: %v\n", err)
-		return 1
+	o := bench.Options{Concurrency: *conc, Duration: *dur, Out: stdout}
+	for _, run := range []func(context.Context, bench.Options) error{bench.Run, bench.RunPD} {
+		if err := run(context.Background(), o); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
 	}
 	return 0
 }

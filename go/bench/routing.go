@@ -55,7 +55,7 @@ var AllPolicies = []string{policy.NameRandom, policy.NameRoundRobin, policy.Name
 	policy.NameCacheAwareOriginal, policy.NameCacheAware}
 
 // AllWorkloads are the workloads Routing replays by default.
-var AllWorkloads = []string{workload.NameSharedPrefix, workload.NameMultiTurn, workload.NameNoSharing}
+var AllWorkloads = []string{workload.NameSharedPrefix, workload.NameSkewedPrefix, workload.NameMultiTurn, workload.NameNoSharing}
 
 func (o RoutingOptions) withDefaults() RoutingOptions {
 	if o.Out == nil {
@@ -153,6 +153,11 @@ func (o RoutingOptions) testbed(name string) (testbed, error) {
 	switch name {
 	case workload.NameSharedPrefix:
 		c := o.SharedPrefix
+		c.Seed = orUint(c.Seed, o.Seed)
+		wl = c.Generate()
+	case workload.NameSkewedPrefix:
+		c := o.SharedPrefix
+		c.Skew = workload.SkewedPrefix().Skew
 		c.Seed = orUint(c.Seed, o.Seed)
 		wl = c.Generate()
 	case workload.NameMultiTurn:

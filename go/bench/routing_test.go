@@ -83,20 +83,20 @@ func TestRoutingWritesTableChartAndMarkdown(t *testing.T) {
 	if err := Routing(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"workload", "oracle (1 worker, all caches)", "shared-prefix", "multi-turn", "no-sharing", "cache_aware", "routing.svg"} {
+	for _, want := range []string{"workload", "oracle (1 worker, all caches)", "shared-prefix", "skewed-prefix", "multi-turn", "no-sharing", "cache_aware", "routing.svg"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
 	md, err := os.ReadFile(filepath.Join(o.OutDir, "routing.md"))
-	if err != nil || !strings.Contains(string(md), "![Routing quality](routing.svg)") || strings.Count(string(md), "| cache_aware |") != 3 {
+	if err != nil || !strings.Contains(string(md), "![Routing quality](routing.svg)") || strings.Count(string(md), "| cache_aware |") != len(AllWorkloads) {
 		t.Errorf("routing.md: %v\n%s", err, md)
 	}
 	svg, err := os.ReadFile(filepath.Join(o.OutDir, "routing.svg"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkSVG(t, svg, 4*3*2) // four panels, three workloads, two policies
+	checkSVG(t, svg, 4*len(AllWorkloads)*2) // four panels, every workload, two policies
 }
 
 func TestUnknownPolicyOrWorkloadFailsBeforeAnyRun(t *testing.T) {

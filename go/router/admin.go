@@ -7,12 +7,7 @@ import (
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
-func liveness(w http.ResponseWriter, _ *http.Request, _ string) int {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte("OK"))
-	return http.StatusOK
-}
+func liveness(w http.ResponseWriter, _ *http.Request, _ string) int { return plainOK(w, "OK") }
 
 // health answers from the health checker's cached verdicts: 200 when every
 // worker of every pool is healthy, else 503 naming the unhealthy ones.
@@ -34,10 +29,7 @@ func (rt *Router) health(w http.ResponseWriter, _ *http.Request, _ string) int {
 	case len(unhealthy) > 0:
 		status, msg = http.StatusServiceUnavailable, "Unhealthy servers: "+strings.Join(unhealthy, ", ")
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(msg))
-	return status
+	return plainText(w, status, msg)
 }
 
 // readiness is 200 when the router can serve a request now: a healthy
@@ -109,9 +101,11 @@ func (rt *Router) ListWorkers() map[string][]string {
 	return out
 }
 
-func plainOK(w http.ResponseWriter, msg string) int {
+func plainOK(w http.ResponseWriter, msg string) int { return plainText(w, http.StatusOK, msg) }
+
+func plainText(w http.ResponseWriter, status int, msg string) int {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	_, _ = w.Write([]byte(msg))
-	return http.StatusOK
+	return status
 }

@@ -108,15 +108,18 @@ func (rt *Router) prefillAnswer(p sent, keep bool) ([]byte, error) {
 // pdFailed answers a failed PD request. A worker's own error answer is
 // passed through as is; a transport failure becomes 502 (or 504).
 func (rt *Router) pdFailed(c *call, w *worker.Worker, side string, err error, resp *http.Response) int {
+	if c.r.Context().Err() != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return statusClientGone // the client left: not the worker's fault
+	}
 	rt.workerFailed(c.id, w, err)
 	rt.rec.RecordPDError(side + "_error")
 	if side == "prefill" {
 		rt.rec.RecordPDPrefillError(w.URL())
 	} else {
 		rt.rec.RecordPDDecodeError(w.URL())
-	}
-	if c.r.Context().Err() != nil {
-		return statusClientGone
 	}
 	if resp != nil && resp.StatusCode >= 400 {
 		if werr := proxy.WriteResponse(c.w, resp, nil); werr != nil {

@@ -100,8 +100,8 @@ func (rt *Router) deliver(c *call, wk *worker.Worker, resp *http.Response) int {
 	err := proxy.WriteResponse(c.w, resp, &d)
 	switch {
 	case err == nil:
-	case errors.Is(err, proxy.ErrClientGone):
-		return statusClientGone
+	case errors.Is(err, proxy.ErrClientGone), c.r.Context().Err() != nil:
+		return statusClientGone // cancelling the upstream read is not the worker's failure
 	default:
 		// The worker broke mid-answer: the status line is gone, so the only
 		// honest signal left is to abort the client's connection.

@@ -198,3 +198,23 @@ func TestPDRoundRobinPairsCoverEveryCombination(t *testing.T) {
 		t.Fatalf("rooms %d, pairings %v; want 8 rooms over all 4 pairings", len(where), pairs)
 	}
 }
+
+func TestPDAddWorkerWithRoleAndBootstrapPort(t *testing.T) {
+	f := newPDFixture(t, testOptions(), 1, 1)
+	p2, d2 := workertest.New(t, "prefill-new"), workertest.New(t, "decode-new")
+	if resp, body := f.do("POST", "/add_worker?url="+p2.URL+"&role=prefill&bootstrap_port=9100", ""); resp.StatusCode != 200 {
+		t.Fatalf("add prefill: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := f.do("POST", "/add_worker?url="+d2.URL+"&role=decode", ""); resp.StatusCode != 200 {
+		t.Fatalf("add decode: %d %s", resp.StatusCode, body)
+	}
+	if got := f.rt.prefill.Registry.Get(p2.URL); got == nil || got.BootstrapPort() == nil || *got.BootstrapPort() != 9100 {
+		t.Fatalf("prefill worker %v without its bootstrap port", got)
+	}
+	if f.rt.decode.Registry.Get(d2.URL) == nil {
+		t.Fatal("decode worker not in the decode pool")
+	}
+	if resp, _ := f.do("POST", "/remove_worker?url="+p2.URL, ""); resp.StatusCode != 200 || f.rt.prefill.Registry.Get(p2.URL) != nil {
+		t.Fatalf("remove prefill: %d", resp.StatusCode)
+	}
+}

@@ -36,9 +36,9 @@ var DemoPolicies = []string{policy.NameRandom, policy.NameRoundRobin, policy.Nam
 // Routing.
 func Demo(ctx context.Context, o DemoOptions) error {
 	ro := RoutingOptions{
-		Out: o.Out, OutDir: o.OutDir, Seed: o.Seed, Workers: orInt(o.Workers, 4),
+		Out: o.Out, OutDir: o.OutDir, Seed: o.Seed, Workers: or(o.Workers, 4),
 		Policies:     o.Policies,
-		SharedPrefix: workload.SharedPrefix{Groups: orInt(o.Groups, 16), PromptsPerGroup: orInt(o.PromptsPerGroup, 8)},
+		SharedPrefix: workload.SharedPrefix{Groups: or(o.Groups, 16), PromptsPerGroup: or(o.PromptsPerGroup, 8)},
 		TimeScale:    o.TimeScale, Load: o.Load,
 	}
 	if len(ro.Policies) == 0 {

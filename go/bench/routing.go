@@ -61,7 +61,7 @@ func (o RoutingOptions) withDefaults() RoutingOptions {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	o.OutDir = orString(o.OutDir, "out")
+	o.OutDir = or(o.OutDir, "out")
 	o.Seed = max(o.Seed, 1)
 	if len(o.Workloads) == 0 {
 		o.Workloads = slices.Clone(AllWorkloads)
@@ -69,16 +69,16 @@ func (o RoutingOptions) withDefaults() RoutingOptions {
 	if len(o.Policies) == 0 {
 		o.Policies = slices.Clone(AllPolicies)
 	}
-	o.Workers = orInt(o.Workers, 8)
+	o.Workers = or(o.Workers, 8)
 	o.Engine = o.Engine.withDefaults()
-	o.CacheFraction = orFloat(o.CacheFraction, 0.5)
-	o.Load = orFloat(o.Load, 0.7)
-	o.TimeScale = orFloat(o.TimeScale, 0.5)
+	o.CacheFraction = or(o.CacheFraction, 0.5)
+	o.Load = or(o.Load, 0.7)
+	o.TimeScale = or(o.TimeScale, 0.5)
 	if o.TimeScale < 0 {
 		o.TimeScale = 0
 	}
-	o.Arrival = orString(o.Arrival, ArrivalPoisson)
-	o.MaxConcurrency = orInt(o.MaxConcurrency, 1024)
+	o.Arrival = or(o.Arrival, ArrivalPoisson)
+	o.MaxConcurrency = or(o.MaxConcurrency, 1024)
 	return o
 }
 
@@ -153,20 +153,20 @@ func (o RoutingOptions) testbed(name string) (testbed, error) {
 	switch name {
 	case workload.NameSharedPrefix:
 		c := o.SharedPrefix
-		c.Seed = orUint(c.Seed, o.Seed)
+		c.Seed = or(c.Seed, o.Seed)
 		wl = c.Generate()
 	case workload.NameSkewedPrefix:
 		c := o.SharedPrefix
 		c.Skew = workload.SkewedPrefix().Skew
-		c.Seed = orUint(c.Seed, o.Seed)
+		c.Seed = or(c.Seed, o.Seed)
 		wl = c.Generate()
 	case workload.NameMultiTurn:
 		c := o.MultiTurn
-		c.Seed = orUint(c.Seed, o.Seed)
+		c.Seed = or(c.Seed, o.Seed)
 		wl = c.Generate()
 	case workload.NameNoSharing:
 		c := o.NoSharing
-		c.Seed = orUint(c.Seed, o.Seed)
+		c.Seed = or(c.Seed, o.Seed)
 		wl = c.Generate()
 	default:
 		return testbed{}, fmt.Errorf("unknown workload %q (choose from %v)", name, AllWorkloads)
@@ -221,29 +221,10 @@ func writeReports(out io.Writer, dir, name, title string, setups []string, res [
 	return nil
 }
 
-func orString(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
-
-func orInt(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
-}
-
-func orUint(v, def uint64) uint64 {
-	if v == 0 {
-		return def
-	}
-	return v
-}
-
-func orFloat(v, def float64) float64 {
-	if v == 0 {
+// or returns v, or def when v is the zero value (an option left unset).
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
 		return def
 	}
 	return v

@@ -42,15 +42,11 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o := bench.DemoOptions{Out: stdout, OutDir: *out, Workers: *workers, Policies: split(*policies)}
-	if err := bench.Demo(context.Background(), o); err != nil {
-		fmt.Fprintf(stderr, "demo: %v\n", err)
-		return 1
-	}
-	return 0
+	return exitCode(stderr, "demo", bench.Demo(context.Background(), o))
 }
 
 // runRouting is `sglang-router bench-routing`: routing quality of every
-// policy on three workloads, against the oracle.
+// policy on every workload, against the oracle.
 func runRouting(args []string, stdout, stderr io.Writer) int {
 	fs := goflag.NewFlagSet("bench-routing", goflag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -62,8 +58,13 @@ func runRouting(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o := bench.RoutingOptions{Out: stdout, OutDir: *out, Workloads: split(*workloads), Policies: split(*policies), TimeScale: *scale}
-	if err := bench.Routing(context.Background(), o); err != nil {
-		fmt.Fprintf(stderr, "bench-routing: %v\n", err)
+	return exitCode(stderr, "bench-routing", bench.Routing(context.Background(), o))
+}
+
+// exitCode reports err for command name and returns the process status.
+func exitCode(stderr io.Writer, name string, err error) int {
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	return 0

@@ -147,29 +147,30 @@ func (o RoutingOptions) validate() error {
 // PolicyOracle names the oracle's row: one worker with every worker's cache.
 const PolicyOracle = "oracle"
 
-// testbed builds the named workload and sizes the cluster for it.
-func (o RoutingOptions) testbed(name string) (testbed, error) {
-	var wl workload.Workload
+// generate builds the named workload; generators without a seed of their
+// own take the benchmark's.
+func (o RoutingOptions) generate(name string) (workload.Workload, error) {
+	sp, mt, ns := o.SharedPrefix, o.MultiTurn, o.NoSharing
+	sp.Seed, mt.Seed, ns.Seed = or(sp.Seed, o.Seed), or(mt.Seed, o.Seed), or(ns.Seed, o.Seed)
 	switch name {
 	case workload.NameSharedPrefix:
-		c := o.SharedPrefix
-		c.Seed = or(c.Seed, o.Seed)
-		wl = c.Generate()
+		return sp.Generate(), nil
 	case workload.NameSkewedPrefix:
-		c := o.SharedPrefix
-		c.Skew = workload.SkewedPrefix().Skew
-		c.Seed = or(c.Seed, o.Seed)
-		wl = c.Generate()
+		sp.Skew = workload.SkewedPrefix().Skew
+		return sp.Generate(), nil
 	case workload.NameMultiTurn:
-		c := o.MultiTurn
-		c.Seed = or(c.Seed, o.Seed)
-		wl = c.Generate()
+		return mt.Generate(), nil
 	case workload.NameNoSharing:
-		c := o.NoSharing
-		c.Seed = or(c.Seed, o.Seed)
-		wl = c.Generate()
-	default:
-		return testbed{}, fmt.Errorf("unknown workload %q (choose from %v)", name, AllWorkloads)
+		return ns.Generate(), nil
+	}
+	return workload.Workload{}, fmt.Errorf("unknown workload %q (choose from %v)", name, AllWorkloads)
+}
+
+// testbed builds the named workload and sizes the cluster for it.
+func (o RoutingOptions) testbed(name string) (testbed, error) {
+	wl, err := o.generate(name)
+	if err != nil {
+		return testbed{}, err
 	}
 	s := testbed{
 		wl: wl, workers: o.Workers, engine: o.Engine, timeScale: o.TimeScale,

@@ -91,6 +91,13 @@ func FuzzInjectBootstrap(f *testing.F) {
 			if err := checkInjected(body, out, host, p, rooms, batch); err != nil {
 				t.Fatal(err)
 			}
+			_, b, err := ParsePD(Generate, body, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fast, err := b.Inject(host, p, rooms, batch); err != nil || !bytes.Equal(fast, out) {
+				t.Fatalf("Bootstrap.Inject gave %q (%v), InjectBootstrap %q", fast, err, out)
+			}
 		}
 	})
 }

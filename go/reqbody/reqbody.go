@@ -87,13 +87,28 @@ type Info struct {
 // token ids), and those of its lists one level down; everything else in it
 // is skipped. All contributions are joined with single spaces.
 func Parse(route Route, body []byte, needText bool) (Info, error) {
+	info, _, err := parse(route, body, needText)
+	return info, err
+}
+
+// ParsePD is Parse for PD mode: it also returns the Bootstrap that adds the
+// bootstrap fields to this body without scanning it a second time.
+func ParsePD(route Route, body []byte, needText bool) (Info, Bootstrap, error) {
+	info, f, err := parse(route, body, needText)
+	if err != nil {
+		return info, Bootstrap{}, err
+	}
+	return info, Bootstrap{body: body, open: f.open, last: f.last, cut: f.hasBootstrap()}, nil
+}
+
+func parse(route Route, body []byte, needText bool) (Info, fields, error) {
 	var opts scanOpts
 	if needText {
 		opts.decode = textKeys(route)
 	}
 	f, err := scanTop(body, opts)
 	if err != nil {
-		return Info{}, err
+		return Info{}, f, err
 	}
 	info := Info{
 		Stream:        f.isTrue(keyStream),
@@ -103,5 +118,5 @@ func Parse(route Route, body []byte, needText bool) (Info, error) {
 	if needText {
 		info.Text = routingText(route, &f)
 	}
-	return info, nil
+	return info, f, nil
 }

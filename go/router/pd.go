@@ -33,7 +33,7 @@ type sent struct {
 // prefill and a decode worker, add the bootstrap fields, send the same body
 // to both at once, surface a prefill failure (cancelling the decode), and
 // deliver the decode answer. Both load counts last until it is delivered.
-func (rt *Router) forwardPD(c *call, info reqbody.Info) int {
+func (rt *Router) forwardPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) int {
 	pre, dec := rt.prefill.pick(info.Text, nil), rt.decode.pick(info.Text, nil)
 	if pre == nil || dec == nil {
 		rt.rec.RecordPDError("no_available_workers")
@@ -42,7 +42,7 @@ func (rt *Router) forwardPD(c *call, info reqbody.Info) int {
 	if info.BatchSize > maxBatch {
 		return writeError(c.w, fmt.Errorf("%w: batch of %d exceeds %d entries", ErrBadRequest, info.BatchSize, maxBatch))
 	}
-	body, err := reqbody.InjectBootstrap(c.body, bootstrapHost(pre.URL()), pre.BootstrapPort(), newRooms(info.BatchSize), info.BatchSize > 0)
+	body, err := boot.Inject(bootstrapHost(pre.URL()), pre.BootstrapPort(), newRooms(info.BatchSize), info.BatchSize > 0)
 	if err != nil {
 		return writeError(c.w, fmt.Errorf("%w: %v", ErrBadRequest, err))
 	}

@@ -24,42 +24,36 @@ type Delivery struct {
 }
 
 // WriteResponse writes resp's status, headers (hop-by-hop removed) and body
-// to w and closes resp.Body. Event streams are flushed after every read, so
-// each SSE event reaches the client as the worker sent it, never buffered
-// whole and never re-chunked. It returns ErrClientGone if writing to the
-// client failed, or the worker's read error if the stream broke.
+// to w and closes resp.Body. Event streams are relayed as they arrive, whole
+// lines at a time, flushed after every write (see copyEvents), so each SSE
+// event reaches the client as soon as the worker sent it, never buffered
+// whole. It returns ErrClientGone if writing to the client failed, or the
+// worker's read error if the answer broke off.
 func WriteResponse(w http.ResponseWriter, resp *http.Response, d *Delivery) error {
 	defer resp.Body.Close()
 	CopyHeaders(w.Header(), resp.Header)
-	if resp.ContentLength >= 0 && !IsEventStream(resp.Header) {
+	stream := IsEventStream(resp.Header)
+	if resp.ContentLength >= 0 && !stream {
 		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
 	}
 	w.WriteHeader(resp.StatusCode)
-	return copyBody(w, resp.Body, IsEventStream(resp.Header), d)
+	if stream {
+		return copyEvents(w, resp.Body, d)
+	}
+	return copyBody(w, resp.Body, d)
 }
 
-func copyBody(w http.ResponseWriter, body io.Reader, flush bool, d *Delivery) error {
+func copyBody(w http.ResponseWriter, body io.Reader, d *Delivery) error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
-	rc := http.NewResponseController(w)
 	for {
 		n, rerr := body.Read(buf)
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return ErrClientGone
 			}
-			if d != nil {
-				if d.Bytes == 0 && d.FirstByte != nil {
-					d.FirstByte()
-				}
-				d.Bytes += int64(n)
-			}
-			if flush {
-				if err := rc.Flush(); err != nil {
-					return ErrClientGone
-				}
-			}
+			d.wrote(n)
 		}
 		if rerr == io.EOF {
 			return nil
@@ -68,6 +62,17 @@ func copyBody(w http.ResponseWriter, body io.Reader, flush bool, d *Delivery) er
 			return rerr
 		}
 	}
+}
+
+// wrote accounts n bytes written to the client.
+func (d *Delivery) wrote(n int) {
+	if d == nil {
+		return
+	}
+	if d.Bytes == 0 && d.FirstByte != nil {
+		d.FirstByte()
+	}
+	d.Bytes += int64(n)
 }
 
 // IsEventStream reports whether h declares a text/event-stream body.

@@ -82,28 +82,52 @@ func TestMetricsCountAKnownMix(t *testing.T) {
 	}
 }
 
+// TestPDMetrics: the prefill fails its first three requests (500). With
+// one retry, request 0 fails twice and the client gets the prefill's 500
+// whole; request 1 fails once and is retried; request 2 succeeds at once.
 func TestPDMetrics(t *testing.T) {
-	prefill := startSim(t, sim.Config{Workers: 1, Role: sim.RolePrefill, FaultFailFirstN: 1})
+	prefill := startSim(t, sim.Config{Workers: 1, Role: sim.RolePrefill, FaultFailFirstN: 3})
 	decode := startSim(t, sim.Config{Workers: 1, Role: sim.RoleDecode, BootstrapTimeoutMs: 60000})
-	a, _ := startApp(t, pdConfig(prefill, decode))
+	cfg := pdConfig(prefill, decode)
+	cfg.RetryMaxRetries = 1
+	a, _ := startApp(t, cfg)
 	ready(t, a)
 	P, D := prefill.URLs()[0], decode.URLs()[0]
-	for i, want := range []int{500, 200, 200} { // the prefill fails first, then serves
-		if s, b := post(t, "http://"+a.Addr()+"/generate", `{"text":"hello"}`); s != want {
+	for i, want := range []int{500, 200, 200} {
+		s, b := post(t, "http://"+a.Addr()+"/generate", `{"text":"hello"}`)
+		if s != want {
 			t.Fatalf("request %d: %d %s", i, s, b)
+		}
+		if s == 500 && !strings.Contains(b, "injected failure of request 2") {
+			t.Fatalf("request %d: the prefill's answer did not reach the client whole: %s", i, b)
 		}
 	}
 	m := scrape(t, a)
 	for k, v := range map[string]float64{
-		`sgl_router_pd_requests_total{route="/generate"}`:          3,
-		`sgl_router_pd_prefill_requests_total{worker="` + P + `"}`: 3,
-		`sgl_router_pd_decode_requests_total{worker="` + D + `"}`:  3,
-		`sgl_router_pd_errors_total{error_type="prefill_error"}`:   1,
-		`sgl_router_pd_prefill_errors_total{worker="` + P + `"}`:   1,
-		`sgl_router_requests_total{route="/generate"}`:             3,
+		`sgl_router_pd_requests_total{route="/generate"}`:                                      3,
+		`sgl_router_pd_prefill_requests_total{worker="` + P + `"}`:                             5, // one per attempt
+		`sgl_router_pd_decode_requests_total{worker="` + D + `"}`:                              5,
+		`sgl_router_pd_errors_total{error_type="worker_error"}`:                                1, // requests that failed
+		`sgl_router_pd_prefill_errors_total{worker="` + P + `"}`:                               3, // attempts the prefill failed
+		`sgl_router_retries_total{route="/generate"}`:                                          2,
+		`sgl_router_requests_total{route="/generate"}`:                                         3,
+		`sgl_router_request_errors_total{error_type="worker_error",route="/generate"}`:         1,
+		`sgl_router_running_requests{worker="` + P + `"}`:                                      0,
+		`sgl_router_running_requests{worker="` + D + `"}`:                                      0,
+		`sgl_router_processed_requests_total{worker="` + D + `"}`:                              2,
+		`sgl_router_policy_decisions_total{policy="round_robin",worker="` + P + `"}`:           5,
+		`sgl_router_pd_decode_errors_total{worker="` + D + `"}`:                                0,
+		`sgl_router_request_errors_total{error_type="upstream_error",route="/generate"}`:       0,
+		`sgl_router_request_errors_total{error_type="internal_error",route="/generate"}`:       0,
+		`sgl_router_request_errors_total{error_type="no_available_workers",route="/generate"}`: 0,
 	} {
 		if m[k] != v {
 			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+	for _, w := range []string{P, D} {
+		if _, ok := m[`sgl_router_running_requests{worker="`+w+`"}`]; !ok {
+			t.Errorf("PD requests never set sgl_router_running_requests for %s", w)
 		}
 	}
 }

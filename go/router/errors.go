@@ -12,16 +12,17 @@ import (
 
 // Error classes of the request path. statusFor maps each to one HTTP status.
 var (
-	ErrNoWorker      = errors.New("no healthy worker available")
-	ErrTooLarge      = errors.New("request body too large")
-	ErrBadRequest    = errors.New("bad request")
-	ErrNotFound      = errors.New("not found")
-	ErrQueueFull     = errors.New("too many requests")
-	ErrQueueTimeout  = errors.New("timed out waiting for a free slot")
-	ErrUnauthorized  = errors.New("unauthorized")
-	ErrMethod        = errors.New("method not allowed")
-	errClientGone    = errors.New("client disconnected")
-	errWorkerFailure = errors.New("worker failed")
+	ErrNoWorker     = errors.New("no healthy worker available")
+	ErrTooLarge     = errors.New("request body too large")
+	ErrBadRequest   = errors.New("bad request")
+	ErrNotFound     = errors.New("not found")
+	ErrQueueFull    = errors.New("too many requests")
+	ErrQueueTimeout = errors.New("timed out waiting for a free slot")
+	ErrUnauthorized = errors.New("unauthorized")
+	ErrMethod       = errors.New("method not allowed")
+	// ErrShutdown is the cause the app cancels every request's context
+	// with when the shutdown grace period ends (see http.Server.BaseContext).
+	ErrShutdown = errors.New("the router is shutting down")
 )
 
 // statusFor is the one place an error class becomes an HTTP status.
@@ -41,11 +42,13 @@ func statusFor(err error) int {
 		return http.StatusTooManyRequests
 	case errors.Is(err, ErrQueueTimeout):
 		return http.StatusRequestTimeout
-	case errors.Is(err, ErrNoWorker):
+	case errors.Is(err, ErrNoWorker), errors.Is(err, ErrShutdown):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
-	case errors.Is(err, proxy.ErrUpstream), errors.Is(err, errWorkerFailure):
+	case errors.Is(err, context.Canceled):
+		return statusClientGone
+	case errors.Is(err, proxy.ErrUpstream):
 		return http.StatusBadGateway
 	}
 	return http.StatusInternalServerError
@@ -68,6 +71,8 @@ func errorType(status int) string {
 		return "timeout"
 	case status == http.StatusBadGateway:
 		return "upstream_error"
+	case status == statusClientGone:
+		return "client_disconnected"
 	case status < 500:
 		return "invalid_request_error"
 	}
@@ -82,17 +87,26 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-// writeError writes the OpenAI-style JSON error for err and returns the status.
+// writeError writes the OpenAI-style JSON error for err and returns the
+// status; for a client that left (statusClientGone) it writes nothing.
 func writeError(w http.ResponseWriter, err error) int {
-	return writeErrorStatus(w, statusFor(err), err.Error())
+	status := statusFor(err)
+	if status == statusClientGone {
+		return status
+	}
+	return writeErrorStatus(w, status, err.Error())
 }
 
 // writeErrorStatus writes an OpenAI-style error with this status and message.
 func writeErrorStatus(w http.ResponseWriter, status int, msg string) int {
-	var b errorBody
-	b.Error.Message, b.Error.Type, b.Error.Code = msg, errorType(status), status
-	writeJSON(w, status, b)
+	writeJSON(w, status, newErrorBody(status, errorType(status), msg))
 	return status
+}
+
+func newErrorBody(status int, typ, msg string) errorBody {
+	var b errorBody
+	b.Error.Message, b.Error.Type, b.Error.Code = msg, typ, status
+	return b
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

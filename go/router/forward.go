@@ -2,12 +2,8 @@ package router
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"time"
-
-	"go.uber.org/zap"
 
 	"github.com/sgl-project/sglang-router-go/go/proxy"
 	"github.com/sgl-project/sglang-router-go/go/worker"
@@ -24,6 +20,7 @@ type picker func(tried []*worker.Worker) *worker.Worker
 type call struct {
 	w     http.ResponseWriter
 	r     *http.Request
+	ctx   context.Context // r's context bounded by the request timeout (withDeadline)
 	id    string
 	path  string
 	body  []byte
@@ -31,108 +28,76 @@ type call struct {
 }
 
 // forward sends c to a worker chosen by pick and writes the answer back.
-// Connection errors and retryable statuses are retried on another worker
-// (bounded, with backoff) as long as nothing was written to the client. The
-// worker's in-flight count covers the whole delivery. Returns the status.
+// An attempt whose class is retryable is retried on another worker
+// (bounded, with backoff) as long as nothing was written to the client.
+// Returns the handler reply (see outcome.reply).
 func (rt *Router) forward(c *call, pick picker) int {
-	ctx, cancel := context.WithTimeout(c.r.Context(), rt.opts.RequestTimeout)
+	cancel := rt.withDeadline(c)
 	defer cancel()
 	var tried []*worker.Worker
-	var lastErr error
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			rt.rec.RecordRetry(c.path)
-			if !sleep(c.r, rt.opts.Retry.backoff(attempt)) {
-				return statusClientGone
-			}
+	var last failure
+	for n := 0; ; n++ {
+		if f, ok := rt.beforeAttempt(c, n); !ok {
+			return rt.fail(c, f)
 		}
 		wk := pick(tried)
 		if wk == nil {
-			if lastErr == nil {
-				lastErr = ErrNoWorker
+			if last.o == outcomeNone {
+				return writeError(c.w, ErrNoWorker)
 			}
-			return rt.fail(c, lastErr)
+			return rt.fail(c, last)
 		}
 		tried = append(tried, wk)
-		final := attempt >= rt.opts.Retry.MaxRetries
-		status, err, done := rt.attempt(ctx, c, wk, final)
-		if done {
-			return status
+		final := n >= rt.opts.Retry.MaxRetries
+		reply, f := rt.attempt(c, wk, final)
+		if reply != 0 {
+			return reply
 		}
-		lastErr = err
-		if final {
-			return rt.fail(c, err)
+		last = f
+		if final || !f.o.retryable() {
+			return rt.fail(c, f)
 		}
 	}
 }
 
-// attempt sends c to wk. done=true means the answer (success or a final
-// error) was delivered and status says what it was; otherwise err says why
-// the attempt failed and it may be retried.
-func (rt *Router) attempt(ctx context.Context, c *call, wk *worker.Worker, final bool) (status int, err error, done bool) {
-	wk.Acquire()
-	rt.rec.SetRunning(wk.URL(), wk.Load())
-	defer func() {
-		wk.Release()
-		rt.rec.SetRunning(wk.URL(), wk.Load())
-	}()
-	resp, err := rt.proxy.Send(ctx, c.r.Method, wk.URL()+c.path, c.r.Header, c.body, rt.extraHeaders(c))
+// attempt sends c to wk. It returns the handler reply once the client got
+// an answer (or left); else, with reply 0, the failure that may be retried.
+// A retryable error status is passed on only on the final attempt.
+func (rt *Router) attempt(c *call, wk *worker.Worker, final bool) (reply int, f failure) {
+	rt.acquire(wk)
+	defer rt.release(wk)
+	resp, err := rt.proxy.Send(c.ctx, c.r.Method, wk.URL()+c.path, c.r.Header, c.body, rt.extraHeaders(c))
 	if err != nil {
-		if c.r.Context().Err() != nil {
-			return statusClientGone, nil, true
-		}
-		rt.workerFailed(c.id, wk, err)
-		return 0, fmt.Errorf("%w (%s): %v", errWorkerFailure, wk.URL(), err), false
+		return 0, rt.failed(c, wk, classifyErr(c.ctx, err), err)
 	}
-	if retryableStatus(resp.StatusCode) && !final {
-		rt.workerFailed(c.id, wk, fmt.Errorf("status %d", resp.StatusCode))
+	if o := classify(c.ctx, nil, resp.StatusCode); o.retryable() && !final {
 		proxy.Drain(resp)
-		return 0, fmt.Errorf("%w (%s): status %d", errWorkerFailure, wk.URL(), resp.StatusCode), false
+		return 0, rt.failed(c, wk, o, statusError(resp.StatusCode))
 	}
-	return rt.deliver(c, wk, resp), nil, true
+	return rt.deliver(c, wk, resp), failure{}
 }
 
 // deliver copies the worker's answer to the client, streaming if it is an
-// event stream, and records the outcome.
+// event stream.
 func (rt *Router) deliver(c *call, wk *worker.Worker, resp *http.Response) int {
-	ok := resp.StatusCode < 500
 	d := proxy.Delivery{FirstByte: func() { rt.rec.RecordTTFT(c.path, time.Since(c.start)) }}
-	err := proxy.WriteResponse(c.w, resp, &d)
+	return rt.delivered(c, wk, resp, proxy.WriteResponse(c.w, resp, &d))
+}
+
+// delivered settles an answer of wk that was relayed to the client and
+// ended with err (nil if it was complete), and returns the handler reply.
+// An answer that broke off is cut (see cut).
+func (rt *Router) delivered(c *call, wk *worker.Worker, resp *http.Response, err error) int {
+	o := classify(c.ctx, err, resp.StatusCode)
+	rt.settle(c.id, wk, o, err)
 	switch {
 	case err == nil:
-	case errors.Is(err, proxy.ErrClientGone), c.r.Context().Err() != nil:
-		return statusClientGone // cancelling the upstream read is not the worker's failure
-	default:
-		// The worker broke mid-answer: the status line is gone, so the only
-		// honest signal left is to abort the client's connection.
-		rt.workerFailed(c.id, wk, err)
-		panic(http.ErrAbortHandler)
+		rt.rec.RecordProcessed(wk.URL())
+		return o.reply(resp.StatusCode)
+	case o == outcomeClientGone:
+		return o.reply(statusClientGone)
 	}
-	wk.RecordOutcome(ok, time.Now())
-	rt.rec.RecordProcessed(wk.URL())
-	return resp.StatusCode
-}
-
-// workerFailed feeds a failed attempt of request id to the worker's
-// circuit breaker, and logs it.
-func (rt *Router) workerFailed(id string, wk *worker.Worker, err error) {
-	if wk.RecordOutcome(false, time.Now()) {
-		rt.log.Warn("circuit opened: worker taken out of rotation", zap.String("request_id", id),
-			zap.String("worker", wk.URL()), zap.Error(err))
-	} else if ce := rt.log.Check(zap.DebugLevel, "worker attempt failed"); ce != nil {
-		ce.Write(zap.String("request_id", id), zap.String("worker", wk.URL()), zap.Error(err))
-	}
-}
-
-// fail writes err for c unless the client is gone.
-func (rt *Router) fail(c *call, err error) int {
-	if c.r.Context().Err() != nil {
-		return statusClientGone
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return writeErrorStatus(c.w, http.StatusGatewayTimeout, "request timed out after "+rt.opts.RequestTimeout.String())
-	}
-	return writeError(c.w, err)
+	return rt.cut(c, failure{o: o, wk: wk, err: err}, proxy.IsEventStream(resp.Header))
 }
 
 // extraHeaders are added to every forwarded request: the request id, and

@@ -25,7 +25,8 @@ func newLimiter(o Options) *limiter {
 	}
 }
 
-// acquire returns a release function, or ErrQueueFull / ErrQueueTimeout.
+// acquire returns a release function, or ErrQueueFull / ErrQueueTimeout,
+// or why ctx ended while it waited.
 func (l *limiter) acquire(ctx context.Context) (func(), error) {
 	if l.slots == nil {
 		return func() {}, nil
@@ -50,7 +51,7 @@ func (l *limiter) acquire(ctx context.Context) (func(), error) {
 	case <-timer.C:
 		return nil, ErrQueueTimeout
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, context.Cause(ctx) // the client left, or ErrShutdown
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -107,12 +108,22 @@ func pickLogprobs(pre []json.RawMessage, i int) json.RawMessage {
 	return nil
 }
 
-// mergeBody writes a non-streamed decode answer with merged logprobs.
-func mergeBody(w http.ResponseWriter, resp *http.Response, pre []json.RawMessage) error {
+// maxMergedAnswer bounds a decode answer (non-streamed) or one line of a
+// decode stream that is held in memory to merge logprobs into it.
+const maxMergedAnswer = 64 << 20
+
+var errAnswerTooLarge = fmt.Errorf("decode answer over %d bytes: too large to merge logprobs into", maxMergedAnswer)
+
+// mergeBody reads a non-streamed decode answer (bounded) and returns it
+// with merged logprobs.
+func mergeBody(resp *http.Response, pre []json.RawMessage) ([]byte, error) {
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMergedAnswer+1))
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if len(body) > maxMergedAnswer {
+		return nil, errAnswerTooLarge
 	}
 	var list []json.RawMessage
 	if json.Unmarshal(body, &list) == nil {
@@ -123,15 +134,25 @@ func mergeBody(w http.ResponseWriter, resp *http.Response, pre []json.RawMessage
 	} else {
 		body = mergeOne(body, pickLogprobs(pre, 0))
 	}
+	return body, nil
+}
+
+// writeBody writes a decode answer's status and headers with body
+// (proxy.ErrClientGone if the client is gone).
+func writeBody(w http.ResponseWriter, resp *http.Response, body []byte) error {
 	proxy.CopyHeaders(w.Header(), resp.Header)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(resp.StatusCode)
-	_, err = w.Write(body)
-	return err
+	if _, err := w.Write(body); err != nil {
+		return proxy.ErrClientGone
+	}
+	return nil
 }
 
-// mergeStream copies a streamed decode answer event by event, merging the
-// logprobs into every event that carries them, flushing each.
+// mergeStream copies a streamed decode answer line by line, merging the
+// logprobs into every event that carries them, flushing at the end of each
+// event. It returns proxy.ErrClientGone if the client is gone, or the
+// decode's read error if its stream broke (a partial line is not sent).
 func mergeStream(w http.ResponseWriter, resp *http.Response, pre []json.RawMessage) error {
 	defer resp.Body.Close()
 	proxy.CopyHeaders(w.Header(), resp.Header)
@@ -139,25 +160,42 @@ func mergeStream(w http.ResponseWriter, resp *http.Response, pre []json.RawMessa
 	rc := http.NewResponseController(w)
 	rd := bufio.NewReaderSize(resp.Body, 64<<10)
 	for {
-		line, err := rd.ReadBytes('\n')
+		line, err := readLine(rd, maxMergedAnswer)
+		if err != nil && err != io.EOF {
+			return err
+		}
 		if data, ok := bytes.CutPrefix(line, []byte("data: ")); ok && len(bytes.TrimSpace(data)) > 0 && data[0] == '{' {
 			idx := eventIndex(data)
 			line = append(append([]byte("data: "), mergeOne(bytes.TrimSpace(data), pickLogprobs(pre, idx))...), '\n')
 		}
 		if len(line) > 0 {
 			if _, werr := w.Write(line); werr != nil {
-				return werr
+				return proxy.ErrClientGone
 			}
-			if bytes.Equal(line, []byte("\n")) {
-				_ = rc.Flush()
+		}
+		if err == io.EOF || bytes.Equal(line, []byte("\n")) {
+			if rc.Flush() != nil {
+				return proxy.ErrClientGone
 			}
 		}
 		if err == io.EOF {
-			_ = rc.Flush()
 			return nil
 		}
-		if err != nil {
-			return err
+	}
+}
+
+// readLine reads up to and including the next newline (or to the end of
+// the stream), at most limit bytes.
+func readLine(rd *bufio.Reader, limit int) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := rd.ReadSlice('\n')
+		if len(line)+len(frag) > limit {
+			return nil, errAnswerTooLarge
+		}
+		line = append(line, frag...)
+		if err != bufio.ErrBufferFull {
+			return line, err
 		}
 	}
 }

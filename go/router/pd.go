@@ -23,136 +23,208 @@ const maxPrefillBody = 64 << 20
 // each entry gets a bootstrap room.
 const maxBatch = 1 << 16
 
-// sent is the outcome of sending one request.
-type sent struct {
-	resp *http.Response
-	err  error
-}
-
 // forwardPD serves a generation request in PD mode (SPEC section 5): pick a
 // prefill and a decode worker, add the bootstrap fields, send the same body
-// to both at once, surface a prefill failure (cancelling the decode), and
-// deliver the decode answer. Both load counts last until it is delivered.
+// to both at once, and deliver the decode answer. Attempts are classified
+// and retried like regular ones (forward): when a leg fails before
+// anything reached the client, another worker of that leg's pool is paired
+// with the other leg's worker, under a new bootstrap room. Both workers'
+// load counts last until the answer is delivered.
 func (rt *Router) forwardPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) int {
-	pre, dec := rt.prefill.pick(info.Text, nil), rt.decode.pick(info.Text, nil)
-	if pre == nil || dec == nil {
-		rt.rec.RecordPDError("no_available_workers")
-		return writeError(c.w, fmt.Errorf("%w: need a healthy prefill and a healthy decode worker", ErrNoWorker))
-	}
 	if info.BatchSize > maxBatch {
 		return writeError(c.w, fmt.Errorf("%w: batch of %d exceeds %d entries", ErrBadRequest, info.BatchSize, maxBatch))
 	}
+	cancel := rt.withDeadline(c)
+	defer cancel()
+	reply := rt.retryPD(c, info, boot)
+	rt.rec.RecordPDRequest(c.path, time.Since(c.start))
+	if _, o, _ := unpackReply(reply); o != outcomeNone && o != outcomeOK {
+		rt.rec.RecordPDError(o.errorType())
+	}
+	return reply
+}
+
+// retryPD runs attempts until one answers the client or the class of a
+// failure, the retry budget or the pools end the request.
+func (rt *Router) retryPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) int {
+	pre, dec := rt.prefill.pick(info.Text, nil), rt.decode.pick(info.Text, nil)
+	var tried []*worker.Worker
+	var last failure
+	for n := 0; ; n++ {
+		if f, ok := rt.beforeAttempt(c, n); !ok {
+			return rt.fail(c, f)
+		}
+		if pre == nil || dec == nil {
+			if last.o == outcomeNone {
+				rt.rec.RecordPDError("no_available_workers")
+				return writeError(c.w, fmt.Errorf("%w: need a healthy prefill and a healthy decode worker", ErrNoWorker))
+			}
+			return rt.fail(c, last)
+		}
+		final := n >= rt.opts.Retry.MaxRetries
+		reply, f := rt.attemptPD(c, info, boot, pre, dec, final)
+		if reply != 0 {
+			return reply
+		}
+		last = f
+		if final || !f.o.retryable() {
+			return rt.fail(c, f)
+		}
+		// Replace the failed leg's worker; the other one did nothing wrong.
+		tried = append(tried, f.wk)
+		if f.wk == pre {
+			pre = rt.prefill.pick(info.Text, tried)
+		} else {
+			dec = rt.decode.pick(info.Text, tried)
+		}
+	}
+}
+
+// attemptPD sends one pair under fresh bootstrap rooms. It returns the
+// handler reply once the client got an answer (or left); else, with reply
+// 0, the failure that may be retried. A leg's own error answer is passed
+// on whole when it is not to be retried.
+func (rt *Router) attemptPD(c *call, info reqbody.Info, boot reqbody.Bootstrap, pre, dec *worker.Worker, final bool) (reply int, f failure) {
 	body, err := boot.Inject(bootstrapHost(pre.URL()), pre.BootstrapPort(), newRooms(info.BatchSize), info.BatchSize > 0)
 	if err != nil {
-		return writeError(c.w, fmt.Errorf("%w: %v", ErrBadRequest, err))
+		return writeError(c.w, fmt.Errorf("%w: %v", ErrBadRequest, err)), failure{}
 	}
+	rt.recordPDPick(pre, dec)
+	rt.acquire(pre)
+	defer rt.release(pre)
+	rt.acquire(dec)
+	defer rt.release(dec)
+	p := rt.sendPair(c, pre, dec, body, info.ReturnLogprob)
+	defer p.close()
+	if l := p.failed; l != nil {
+		if l.err == nil && (final || !l.o.retryable()) { // an error status: its answer, unread
+			return rt.deliver(c, l.wk, l.resp), failure{}
+		}
+		return 0, rt.failed(c, l.wk, l.o, l.cause())
+	}
+	rt.settle(c.id, pre, outcomeOK, nil)
+	return rt.deliverPD(c, dec, p.dec.resp, p.pre.body, info.ReturnLogprob), failure{}
+}
+
+func (rt *Router) recordPDPick(pre, dec *worker.Worker) {
 	rt.rec.RecordPolicyDecision(rt.prefill.Policy.Name(), pre.URL())
 	rt.rec.RecordPolicyDecision(rt.decode.Policy.Name(), dec.URL())
 	rt.rec.RecordPDPrefill(pre.URL())
 	rt.rec.RecordPDDecode(dec.URL())
-	for _, w := range []*worker.Worker{pre, dec} {
-		w.Acquire()
-		defer w.Release()
-	}
-	status := rt.dispatchPD(c, info, pre, dec, body)
-	rt.rec.RecordPDRequest(c.path, time.Since(c.start))
-	return status
 }
 
-func (rt *Router) dispatchPD(c *call, info reqbody.Info, pre, dec *worker.Worker, body []byte) int {
-	ctx, cancel := context.WithTimeout(c.r.Context(), rt.opts.RequestTimeout)
-	defer cancel()
+// leg is one request of a PD pair: its worker, the cancel of its own
+// context, and what it got: the answer (its headers; for the prefill, read
+// whole), or an error.
+type leg struct {
+	wk     *worker.Worker
+	cancel context.CancelFunc
+	resp   *http.Response
+	body   []byte // the prefill's answer, kept to merge its logprobs
+	err    error
+	o      outcome // of the answer's status or the error
+}
+
+// cause is the leg's error, or its error status, for the log.
+func (l *leg) cause() error {
+	if l.err == nil && l.resp != nil {
+		return statusError(l.resp.StatusCode)
+	}
+	return l.err
+}
+
+// pair is a PD attempt's two legs. failed is the first leg that did not
+// end OK, if any; the other leg was cancelled when it failed.
+type pair struct {
+	pre, dec leg
+	failed   *leg
+}
+
+// sendPair sends body to both workers at once (the decode worker waits for
+// the prefill's KV cache, so neither may wait for the other) and returns
+// when the decode answered (its headers) and the prefill answered and its
+// answer was read (kept when keep, to merge its logprobs), or when a leg
+// failed. Then the other leg is cancelled at once: a decode would wait for
+// a KV cache that never comes, a prefill would compute one nobody reads.
+func (rt *Router) sendPair(c *call, pre, dec *worker.Worker, body []byte, keep bool) *pair {
+	p := &pair{pre: leg{wk: pre}, dec: leg{wk: dec}}
 	extra := rt.extraHeaders(c)
-	preCh, decCh := make(chan sent, 1), make(chan sent, 1)
-	send := func(w *worker.Worker, ch chan<- sent) {
-		resp, err := rt.proxy.Send(ctx, http.MethodPost, w.URL()+c.path, c.r.Header, body, extra)
-		ch <- sent{resp, err}
+	done := make(chan *leg, 2)
+	for _, l := range []*leg{&p.pre, &p.dec} {
+		ctx, cancel := context.WithCancel(c.ctx)
+		l.cancel = cancel
+		go func() {
+			l.resp, l.err = rt.proxy.Send(ctx, http.MethodPost, l.wk.URL()+c.path, c.r.Header, body, extra)
+			l.o = classify(c.ctx, l.err, statusOf(l.resp))
+			if l == &p.pre && l.o == outcomeOK {
+				if l.body, l.err = readPrefill(l.resp, keep); l.err != nil {
+					l.o = classifyErr(c.ctx, l.err)
+				}
+			}
+			done <- l
+		}()
 	}
-	go send(pre, preCh)
-	go send(dec, decCh)
-
-	p := <-preCh
-	prefill, perr := rt.prefillAnswer(p, info.ReturnLogprob)
-	if perr != nil {
-		cancel() // the decode side would wait for a KV cache that never comes
-		if d := <-decCh; d.resp != nil {
-			d.resp.Body.Close()
+	for range 2 {
+		if l := <-done; l.o != outcomeOK && p.failed == nil {
+			p.failed = l
+			p.other(l).cancel()
 		}
-		return rt.pdFailed(c, pre, "prefill", perr, p.resp)
 	}
-	pre.RecordOutcome(true, time.Now())
-	d := <-decCh
-	if d.err != nil {
-		return rt.pdFailed(c, dec, "decode", d.err, nil)
-	}
-	return rt.deliverPD(c, dec, d.resp, prefill, info.ReturnLogprob)
+	return p
 }
 
-// prefillAnswer checks the prefill worker's answer and returns its body when
-// logprobs must be merged (it is drained otherwise).
-func (rt *Router) prefillAnswer(p sent, keep bool) ([]byte, error) {
-	if p.err != nil {
-		return nil, p.err
+func (p *pair) other(l *leg) *leg {
+	if l == &p.pre {
+		return &p.dec
 	}
-	if p.resp.StatusCode >= 400 {
-		return nil, fmt.Errorf("prefill worker answered %s", p.resp.Status)
+	return &p.pre
+}
+
+// close cancels both legs and closes their answers (delivered or not).
+func (p *pair) close() {
+	for _, l := range []*leg{&p.pre, &p.dec} {
+		l.cancel()
+		if l.resp != nil {
+			l.resp.Body.Close()
+		}
 	}
-	defer p.resp.Body.Close()
+}
+
+func statusOf(resp *http.Response) int {
+	if resp == nil {
+		return 0
+	}
+	return resp.StatusCode
+}
+
+// readPrefill reads the prefill worker's answer: kept (bounded) when its
+// input logprobs are to be merged, drained otherwise.
+func readPrefill(resp *http.Response, keep bool) ([]byte, error) {
+	defer resp.Body.Close()
+	body := io.LimitReader(resp.Body, maxPrefillBody)
 	if !keep {
-		_, err := io.Copy(io.Discard, p.resp.Body)
+		_, err := io.Copy(io.Discard, body)
 		return nil, err
 	}
-	return io.ReadAll(io.LimitReader(p.resp.Body, maxPrefillBody))
-}
-
-// pdFailed answers a failed PD request. A worker's own error answer is
-// passed through as is; a transport failure becomes 502 (or 504).
-func (rt *Router) pdFailed(c *call, w *worker.Worker, side string, err error, resp *http.Response) int {
-	if c.r.Context().Err() != nil {
-		if resp != nil {
-			resp.Body.Close()
-		}
-		return statusClientGone // the client left: not the worker's fault
-	}
-	rt.workerFailed(c.id, w, err)
-	rt.rec.RecordPDError(side + "_error")
-	if side == "prefill" {
-		rt.rec.RecordPDPrefillError(w.URL())
-	} else {
-		rt.rec.RecordPDDecodeError(w.URL())
-	}
-	if resp != nil && resp.StatusCode >= 400 {
-		if werr := proxy.WriteResponse(c.w, resp, nil); werr != nil {
-			return statusClientGone
-		}
-		return resp.StatusCode
-	}
-	return rt.fail(c, fmt.Errorf("%w: %s worker %s: %v", errWorkerFailure, side, w.URL(), err))
+	return io.ReadAll(body)
 }
 
 // deliverPD writes the decode answer, merging the prefill's input logprobs
-// into it when asked.
+// into it when asked (logprob.go). A decode answer that breaks off ends
+// like a regular one (see delivered).
 func (rt *Router) deliverPD(c *call, dec *worker.Worker, resp *http.Response, prefill []byte, merge bool) int {
-	if !merge || resp.StatusCode >= 400 {
-		status := rt.deliver(c, dec, resp)
-		if status == http.StatusOK || status == statusClientGone {
-			return status
-		}
-		rt.rec.RecordPDDecodeError(dec.URL())
-		return status
+	if !merge || resp.StatusCode >= 300 {
+		return rt.deliver(c, dec, resp)
 	}
-	var err error
+	lp := inputLogprobs(prefill)
 	if proxy.IsEventStream(resp.Header) {
-		err = mergeStream(c.w, resp, inputLogprobs(prefill))
-	} else {
-		err = mergeBody(c.w, resp, inputLogprobs(prefill))
+		return rt.delivered(c, dec, resp, mergeStream(c.w, resp, lp))
 	}
-	if err != nil {
-		rt.rec.RecordPDStreamError(dec.URL())
-		return statusClientGone
+	body, err := mergeBody(resp, lp)
+	if err != nil { // nothing was written yet: the client gets a plain error
+		return rt.fail(c, rt.failed(c, dec, classifyErr(c.ctx, err), err))
 	}
-	dec.RecordOutcome(true, time.Now())
-	return resp.StatusCode
+	return rt.delivered(c, dec, resp, writeBody(c.w, resp, body))
 }
 
 // bootstrapHost is the host a decode worker reaches the prefill worker's

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -15,7 +16,10 @@ type RetryPolicy struct {
 }
 
 // retryableStatus lists worker answers that mean "try elsewhere": the worker
-// is overloaded, timing out or broken, not the request.
+// is overloaded, timing out or broken, not the request (outcomeWorkerFailed).
+// Other 5xx (501 not implemented, 505, 508 loop detected, ...) say the same
+// about any worker of the pool, so they are passed on, never retried: a
+// retried 508 would multiply the requests of a forwarding loop at every hop.
 func retryableStatus(code int) bool {
 	switch code {
 	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
@@ -42,17 +46,15 @@ func (p RetryPolicy) backoff(n int) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
-// sleep waits d or until the request is cancelled; false means cancelled.
-func sleep(r *http.Request, d time.Duration) bool {
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
 	if d <= 0 {
-		return r.Context().Err() == nil
+		return
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
+	case <-ctx.Done():
 	}
 }

@@ -96,7 +96,8 @@ func New(opts Options, d Deps) *Router {
 func (rt *Router) PD() bool { return rt.prefill != nil }
 
 // handler serves one route and returns the status it answered with
-// (statusClientGone when the client left first).
+// (statusClientGone when the client left first); a forward packs its
+// outcome into it (see outcome.reply).
 type handler func(w http.ResponseWriter, r *http.Request, id string) int
 
 // route is one entry of the route table.
@@ -124,16 +125,19 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	status := rt.serveRoute(w, r, id, rte)
+	status, o, cut := unpackReply(rt.serveRoute(w, r, id, rte))
 	elapsed := time.Since(start)
 	rt.rec.RecordRequest(r.URL.Path, elapsed)
-	if status >= 400 {
-		rt.rec.RecordError(r.URL.Path, errorType(status))
+	if label := errorLabel(status, o); label != "" {
+		rt.rec.RecordError(r.URL.Path, label)
 	}
 	// Per-request lines only at debug level: Check costs nothing otherwise.
 	if ce := rt.log.Check(zap.DebugLevel, "request"); ce != nil {
 		ce.Write(zap.String("request_id", id), zap.String("method", r.Method), zap.String("path", r.URL.Path),
-			zap.Int("status", status), zap.Duration("duration", elapsed))
+			zap.Int("status", status), zap.Bool("cut", cut), zap.Duration("duration", elapsed))
+	}
+	if cut {
+		panic(http.ErrAbortHandler) // the answer broke off: the client must not take it for whole
 	}
 }
 

@@ -34,6 +34,10 @@ type Worker struct {
 	// after the first until a value is received from it, so a test can
 	// prove that events reach the client one by one.
 	Gate chan struct{}
+	// BreakAfter, when positive, makes generation answers break off as a
+	// crashing worker's would, by dropping the connection: a stream after
+	// that many events, a plain answer after the first half of its body.
+	BreakAfter atomic.Int32
 
 	healthStatus atomic.Int32 // status of /health; 0 = 200
 	failStatus   atomic.Int32 // status of generation routes; 0 = normal answer
@@ -139,8 +143,12 @@ func (w *Worker) generate(rw http.ResponseWriter, r *http.Request, body []byte) 
 		meta["input_token_logprobs"] = []any{[]any{-1.0, 1, w.Name}}
 	}
 	if !req.Stream {
+		answer := map[string]any{"text": "hello from " + w.Name, "worker": w.Name, "meta_info": meta}
+		if w.BreakAfter.Load() > 0 {
+			breakOff(rw, answer)
+		}
 		w.served.Add(1)
-		writeJSON(rw, http.StatusOK, map[string]any{"text": "hello from " + w.Name, "worker": w.Name, "meta_info": meta})
+		writeJSON(rw, http.StatusOK, answer)
 		return
 	}
 	w.stream(rw, r, meta)
@@ -170,6 +178,9 @@ func (w *Worker) stream(rw http.ResponseWriter, r *http.Request, meta map[string
 		if r.Context().Err() != nil {
 			return
 		}
+		if b := int(w.BreakAfter.Load()); b > 0 && i+1 == b {
+			panic(http.ErrAbortHandler)
+		}
 	}
 	io.WriteString(rw, "data: [DONE]\n\n")
 	f.Flush()
@@ -180,4 +191,16 @@ func writeJSON(rw http.ResponseWriter, status int, v any) {
 	rw.Header().Set("Content-Type", "application/json")
 	rw.WriteHeader(status)
 	_ = json.NewEncoder(rw).Encode(v)
+}
+
+// breakOff announces answer's full length, sends its first half and drops
+// the connection.
+func breakOff(rw http.ResponseWriter, answer any) {
+	b, _ := json.Marshal(answer)
+	rw.Header().Set("Content-Type", "application/json")
+	rw.Header().Set("Content-Length", fmt.Sprint(len(b)))
+	rw.WriteHeader(http.StatusOK)
+	_, _ = rw.Write(b[:len(b)/2])
+	rw.(http.Flusher).Flush()
+	panic(http.ErrAbortHandler)
 }

@@ -1,0 +1,101 @@
+package router
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sgl-project/sglang-router-go/go/worker"
+)
+
+// What every attempt, regular or PD, goes through: the in-flight
+// bookkeeping, the deadline, the backoff between attempts and the circuit
+// breaker. The decisions themselves are the outcome's (outcome.go).
+
+// acquire counts a request dispatched to wk until the matching release:
+// the worker's in-flight load, which the policies read, and the
+// sgl_router_running_requests gauge. Every acquire is paired with one
+// deferred release, which runs however the attempt ends.
+func (rt *Router) acquire(wk *worker.Worker) {
+	wk.Acquire()
+	rt.rec.SetRunning(wk.URL(), wk.Load())
+}
+
+// release ends what acquire began.
+func (rt *Router) release(wk *worker.Worker) {
+	wk.Release()
+	rt.rec.SetRunning(wk.URL(), wk.Load())
+}
+
+// withDeadline bounds c by the router's request timeout: c.ctx is the
+// context of every attempt. The caller must call the returned cancel.
+func (rt *Router) withDeadline(c *call) context.CancelFunc {
+	var cancel context.CancelFunc
+	if rt.opts.RequestTimeout > 0 {
+		c.ctx, cancel = context.WithTimeout(c.r.Context(), rt.opts.RequestTimeout)
+	} else {
+		c.ctx, cancel = context.WithCancel(c.r.Context())
+	}
+	return cancel
+}
+
+// beforeAttempt waits out the backoff before attempt number n (from 0) and
+// reports whether the request may still be sent: the router's deadline,
+// its shutdown and the client are checked before every attempt, so an
+// expired request is never "tried" on the remaining workers.
+func (rt *Router) beforeAttempt(c *call, n int) (failure, bool) {
+	if n > 0 {
+		sleep(c.ctx, rt.opts.Retry.backoff(n))
+	}
+	if err := c.ctx.Err(); err != nil {
+		return failure{o: classifyErr(c.ctx, err), err: err}, false
+	}
+	if n > 0 {
+		rt.rec.RecordRetry(c.path)
+	}
+	return failure{}, true
+}
+
+// failure is why an attempt did not answer the client: its class, and for
+// the log only, the worker and the error (the client never sees either).
+type failure struct {
+	o   outcome
+	wk  *worker.Worker // nil when no worker was involved
+	err error
+}
+
+// failed settles an attempt of wk that ended in class o without an answer
+// for the client, and returns it as a failure.
+func (rt *Router) failed(c *call, wk *worker.Worker, o outcome, err error) failure {
+	rt.settle(c.id, wk, o, err)
+	return failure{o: o, wk: wk, err: err}
+}
+
+// settle feeds an attempt's class to wk's circuit breaker, and counts a
+// failure of a PD worker in its pool's error family.
+func (rt *Router) settle(id string, wk *worker.Worker, o outcome, err error) {
+	switch {
+	case o.chargesWorker():
+		rt.workerFailed(id, wk, err)
+		switch wk.Role() {
+		case worker.Prefill:
+			rt.rec.RecordPDPrefillError(wk.URL())
+		case worker.Decode:
+			rt.rec.RecordPDDecodeError(wk.URL())
+		}
+	case o.provesWorker():
+		wk.RecordOutcome(true, time.Now())
+	}
+}
+
+// workerFailed feeds a failed attempt of request id to the worker's
+// circuit breaker, and logs it.
+func (rt *Router) workerFailed(id string, wk *worker.Worker, err error) {
+	if wk.RecordOutcome(false, time.Now()) {
+		rt.log.Warn("circuit opened: worker taken out of rotation", zap.String("request_id", id),
+			zap.String("worker", wk.URL()), zap.Error(err))
+	} else if ce := rt.log.Check(zap.DebugLevel, "worker attempt failed"); ce != nil {
+		ce.Write(zap.String("request_id", id), zap.String("worker", wk.URL()), zap.Error(err))
+	}
+}

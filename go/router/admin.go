@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/sgl-project/sglang-router-go/go/worker"
+	"go.uber.org/zap"
 )
 
 func liveness(w http.ResponseWriter, _ *http.Request, _ string) int { return plainOK(w, "OK") }
@@ -63,13 +63,18 @@ func (rt *Router) healthGenerate(w http.ResponseWriter, r *http.Request, id stri
 	if !rt.PD() {
 		return rt.forwardInfo("/health_generate", rt.regular)(w, r, id)
 	}
+	n, err := hops(r)
+	if err != nil {
+		return writeError(w, err)
+	}
 	for _, p := range rt.pools() {
 		wk := p.anyAvailable(nil)
 		if wk == nil {
 			return writeErrorStatus(w, http.StatusServiceUnavailable, "no healthy "+p.Role.String()+" worker")
 		}
-		if !worker.Probe(r.Context(), rt.proxy.Client, wk.URL()+"/health_generate", rt.opts.RequestTimeout) {
-			return writeErrorStatus(w, http.StatusServiceUnavailable, p.Role.String()+" worker "+wk.URL()+" failed /health_generate")
+		if err := rt.probe(r.Context(), n, wk.URL()+"/health_generate"); err != nil {
+			rt.log.Warn("/health_generate failed", zap.String("request_id", id), zap.String("worker", wk.URL()), zap.Error(err))
+			return writeErrorStatus(w, http.StatusServiceUnavailable, "a "+p.Role.String()+" worker failed /health_generate (request id "+id+")")
 		}
 	}
 	w.WriteHeader(http.StatusOK)

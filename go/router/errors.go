@@ -20,6 +20,8 @@ var (
 	ErrQueueTimeout = errors.New("timed out waiting for a free slot")
 	ErrUnauthorized = errors.New("unauthorized")
 	ErrMethod       = errors.New("method not allowed")
+	// ErrLoop refuses a request that already went through maxHops routers.
+	ErrLoop = errors.New("forwarding loop detected")
 	// ErrShutdown is the cause the app cancels every request's context
 	// with when the shutdown grace period ends (see http.Server.BaseContext).
 	ErrShutdown = errors.New("the router is shutting down")
@@ -44,6 +46,8 @@ func statusFor(err error) int {
 		return http.StatusRequestTimeout
 	case errors.Is(err, ErrNoWorker), errors.Is(err, ErrShutdown):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrLoop):
+		return http.StatusLoopDetected
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
 	case errors.Is(err, context.Canceled):
@@ -71,6 +75,8 @@ func errorType(status int) string {
 		return "timeout"
 	case status == http.StatusBadGateway:
 		return "upstream_error"
+	case status == http.StatusLoopDetected:
+		return "loop_detected"
 	case status == statusClientGone:
 		return "client_disconnected"
 	case status < 500:

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sgl-project/sglang-router-go/go/proxy"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
@@ -37,8 +38,12 @@ func eachWorker[T any](rt *Router, f func(*worker.Worker) T) map[worker.Role][]T
 // flushCache POSTs /flush_cache to every worker at once: 200 if all
 // succeeded, else 500 naming the failures.
 func (rt *Router) flushCache(w http.ResponseWriter, r *http.Request, _ string) int {
+	n, err := hops(r)
+	if err != nil {
+		return writeError(w, err)
+	}
 	results := eachWorker(rt, func(wk *worker.Worker) string {
-		resp, err := rt.adminCall(r.Context(), http.MethodPost, wk.URL()+"/flush_cache")
+		resp, err := rt.adminCall(r.Context(), n, http.MethodPost, wk.URL()+"/flush_cache")
 		if err != nil {
 			return wk.URL() + ": " + err.Error()
 		}
@@ -70,8 +75,12 @@ type workerLoad struct {
 
 // getLoads asks every worker's /get_load at once; -1 marks a failure.
 func (rt *Router) getLoads(w http.ResponseWriter, r *http.Request, _ string) int {
+	n, err := hops(r)
+	if err != nil {
+		return writeError(w, err)
+	}
 	results := eachWorker(rt, func(wk *worker.Worker) workerLoad {
-		return workerLoad{Worker: wk.URL(), Load: rt.fetchLoad(r.Context(), wk)}
+		return workerLoad{Worker: wk.URL(), Load: rt.fetchLoad(r.Context(), n, wk)}
 	})
 	if !rt.PD() {
 		writeJSON(w, http.StatusOK, map[string]any{"workers": nonNil(results[worker.Regular])})
@@ -90,29 +99,49 @@ func nonNil(l []workerLoad) []workerLoad {
 	return l
 }
 
-// fetchLoad returns a worker's own load from GET /get_load, -1 on failure.
-func (rt *Router) fetchLoad(ctx context.Context, wk *worker.Worker) int64 {
-	return worker.FetchLoad(ctx, rt.proxy.Client, wk.URL(), rt.authHeader(), rt.opts.HealthTimeout)
+// fetchLoad returns a worker's own load from GET /get_load, -1 on failure,
+// for a request that went through hops routers.
+func (rt *Router) fetchLoad(ctx context.Context, hops int, wk *worker.Worker) int64 {
+	return worker.FetchLoad(ctx, rt.proxy.Client, wk.URL(), rt.workerHeader(hops), rt.opts.HealthTimeout)
 }
 
-// authHeader carries the router's API key to workers, if one is set.
-func (rt *Router) authHeader() http.Header {
-	if rt.opts.APIKey == "" {
-		return nil
+// workerHeader is what the router's own calls to workers carry on behalf of
+// a request that went through hops routers: the next hop count (so a loop
+// through admin fan-outs ends too) and the router's API key, if one is set.
+func (rt *Router) workerHeader(hops int) http.Header {
+	h := http.Header{HopHeader: nextHop(hops)}
+	if rt.opts.APIKey != "" {
+		h["Authorization"] = []string{"Bearer " + rt.opts.APIKey}
 	}
-	return http.Header{"Authorization": {"Bearer " + rt.opts.APIKey}}
+	return h
+}
+
+// probe GETs url with workerHeader(hops), within the request timeout: nil
+// if it answered 2xx.
+func (rt *Router) probe(ctx context.Context, hops int, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, rt.opts.RequestTimeout)
+	defer cancel()
+	resp, err := rt.proxy.Send(ctx, http.MethodGet, url, nil, nil, rt.workerHeader(hops))
+	if err != nil {
+		return err
+	}
+	proxy.Drain(resp)
+	if resp.StatusCode/100 != 2 {
+		return statusError(resp.StatusCode)
+	}
+	return nil
 }
 
 // adminCall sends a body-less request to a worker with the health timeout
-// and the router's API key.
-func (rt *Router) adminCall(ctx context.Context, method, url string) (*http.Response, error) {
+// and workerHeader(hops).
+func (rt *Router) adminCall(ctx context.Context, hops int, method, url string) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, rt.opts.HealthTimeout)
 	req, err := http.NewRequestWithContext(ctx, method, url, nil)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	for k, v := range rt.authHeader() {
+	for k, v := range rt.workerHeader(hops) {
 		req.Header[k] = v
 	}
 	resp, err := rt.proxy.Client.Do(req)

@@ -24,6 +24,7 @@ type call struct {
 	id    string
 	path  string
 	body  []byte
+	hops  int // routers the request went through before this one
 	start time.Time
 }
 
@@ -100,10 +101,10 @@ func (rt *Router) delivered(c *call, wk *worker.Worker, resp *http.Response, err
 	return rt.cut(c, failure{o: o, wk: wk, err: err}, proxy.IsEventStream(resp.Header))
 }
 
-// extraHeaders are added to every forwarded request: the request id, and
-// the router's API key when the client sent no credentials.
+// extraHeaders are added to every forwarded request: the request id, the
+// hop count, and the router's API key when the client sent no credentials.
 func (rt *Router) extraHeaders(c *call) http.Header {
-	h := http.Header{"X-Request-Id": {c.id}}
+	h := http.Header{"X-Request-Id": {c.id}, HopHeader: nextHop(c.hops)}
 	if rt.opts.APIKey != "" && c.r.Header.Get("Authorization") == "" {
 		h["Authorization"] = []string{"Bearer " + rt.opts.APIKey}
 	}

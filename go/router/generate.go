@@ -15,6 +15,10 @@ func (rt *Router) generation(path string) handler {
 	kind := routeKind(path)
 	return func(w http.ResponseWriter, r *http.Request, id string) int {
 		start := time.Now()
+		n, err := hops(r)
+		if err != nil {
+			return writeError(w, err)
+		}
 		body, err := readBody(r, rt.opts.MaxPayloadSize)
 		if err != nil {
 			return writeError(w, err)
@@ -23,7 +27,7 @@ func (rt *Router) generation(path string) handler {
 		if err != nil {
 			return writeError(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
 		}
-		c := &call{w: w, r: r, id: id, path: path, body: body, start: start}
+		c := &call{w: w, r: r, id: id, path: path, body: body, hops: n, start: start}
 		if rt.PD() {
 			return rt.forwardPD(c, info, boot)
 		}
@@ -66,7 +70,11 @@ func routeKind(path string) reqbody.Route {
 // retrying elsewhere like any request.
 func (rt *Router) forwardInfo(path string, pool *Pool) handler {
 	return func(w http.ResponseWriter, r *http.Request, id string) int {
-		c := &call{w: w, r: r, id: id, path: path, start: time.Now()}
+		n, err := hops(r)
+		if err != nil {
+			return writeError(w, err)
+		}
+		c := &call{w: w, r: r, id: id, path: path, hops: n, start: time.Now()}
 		return rt.forward(c, func(tried []*worker.Worker) *worker.Worker {
 			return pool.anyAvailable(tried)
 		})

@@ -62,6 +62,12 @@ type App struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// requests is the base context of every request the router serves
+	// (http.Server.BaseContext); endRequests cancels it with
+	// router.ErrShutdown when the shutdown grace period runs out.
+	requests    context.Context
+	endRequests context.CancelCauseFunc
+
 	doneOnce sync.Once
 	done     chan struct{}
 	errMu    sync.Mutex // guards err
@@ -116,8 +122,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 	a.doneOnce.Do(func() {
 		err = a.srv.Shutdown(ctx)
 		if err != nil {
-			_ = a.srv.Close() // grace over: cut the remaining streams
+			a.cutRequests()
 		}
+		a.endRequests(router.ErrShutdown)
 		if a.msrv != nil {
 			_ = a.msrv.Close()
 		}
@@ -133,6 +140,23 @@ func (a *App) Shutdown(ctx context.Context) error {
 		return nil // in-flight requests were cut at the end of the grace period, as asked
 	}
 	return err
+}
+
+// cutWait bounds how long requests cut at the end of the grace period
+// have to write their final error, before every connection is closed.
+const cutWait = 2 * time.Second
+
+// cutRequests ends the requests still in flight when the grace period ran
+// out. Cancelling their base context with router.ErrShutdown stops their
+// worker requests, so each ends its answer with an error saying the router
+// is shutting down (a stream gets a final SSE error event) before the
+// connections are closed.
+func (a *App) cutRequests() {
+	a.endRequests(router.ErrShutdown)
+	ctx, cancel := context.WithTimeout(context.Background(), cutWait)
+	defer cancel()
+	_ = a.srv.Shutdown(ctx) // again: wait for the handlers to finish
+	_ = a.srv.Close()
 }
 
 // goRun starts f on a goroutine owned by the app: it gets the app's context,

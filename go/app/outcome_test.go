@@ -1,6 +1,11 @@
 package app
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -8,7 +13,53 @@ import (
 	"github.com/sgl-project/sglang-router-go/go/config"
 	"github.com/sgl-project/sglang-router-go/go/sim"
 	"github.com/sgl-project/sglang-router-go/go/worker"
+	"github.com/sgl-project/sglang-router-go/go/worker/workertest"
 )
+
+// A stream still running when the shutdown grace period ends is not just
+// dropped: it ends with an error event saying the router is shutting down,
+// then the connection closes.
+func TestShutdownGraceEndsStreamsWithAnErrorEvent(t *testing.T) {
+	w := workertest.New(t, "w0")
+	w.Gate = make(chan struct{}) // the stream stops after its first event
+	a, _ := startApp(t, testConfig(w.URL))
+	ready(t, a)
+	resp, err := http.Post("http://"+a.Addr()+"/generate", "application/json", strings.NewReader(`{"text":"a","stream":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rd := bufio.NewReader(resp.Body)
+	if line, err := rd.ReadString('\n'); err != nil || !strings.Contains(line, "tok0") {
+		t.Fatalf("first event: %q %v", line, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond) // the grace period
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- a.Shutdown(ctx) }()
+	rest, err := io.ReadAll(rd)
+	if err == nil {
+		t.Error("the cut stream ended like a complete one")
+	}
+	var last string
+	for _, line := range strings.Split(string(rest), "\n") {
+		if data, ok := strings.CutPrefix(line, "data: "); ok {
+			last = data
+		}
+	}
+	var e struct {
+		Error struct {
+			Message, Type string
+			Code          int
+		}
+	}
+	if json.Unmarshal([]byte(last), &e) != nil || !strings.Contains(e.Error.Message, "shutting down") || e.Error.Code != 504 {
+		t.Fatalf("stream ended with %q, want an error event saying the router is shutting down", rest)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+}
 
 // The issue's case against simulated workers: three workers that never
 // answer, a breaker that opens on one failure, a one-second request

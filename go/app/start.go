@@ -51,7 +51,10 @@ func (a *App) newServer(h http.Handler) *http.Server {
 }
 
 // serve runs srv on ln until Shutdown; an unexpected serve error is fatal.
+// Its requests' contexts derive from a.requests (see cutRequests).
 func (a *App) serve(srv *http.Server, ln net.Listener) {
+	a.requests, a.endRequests = context.WithCancelCause(context.Background())
+	srv.BaseContext = func(net.Listener) context.Context { return a.requests }
 	go func() {
 		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 			a.fail(fmt.Errorf("serving %s: %w", ln.Addr(), err))

@@ -118,9 +118,8 @@ func (o outcome) status(answered int) int {
 	return answered
 }
 
-// errorType is the metrics error_type label of the class ("" for success).
-// For the classes the router answers itself it is also the "type" of the
-// JSON error body (errorType of the status).
+// errorType is the metrics error_type label of the class ("" for success),
+// and the "type" of the error the router writes for it (fail, cut).
 func (o outcome) errorType() string {
 	switch o {
 	case outcomeRejected:

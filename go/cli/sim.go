@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -6,17 +6,14 @@ import (
 	goflag "flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/sgl-project/sglang-router-go/go/sim"
 )
 
 // runSim is `sglang-router sim`: simulated SGLang servers until Ctrl-C.
 // Common settings have flags; -config takes any sim.Config as JSON.
-func runSim(args []string, stdout, stderr io.Writer) int {
+func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := goflag.NewFlagSet("sim", goflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := fs.String("config", "", "sim.Config as JSON (other flags override it)")
@@ -55,8 +52,6 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sim: %v\n", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	c, err := sim.StartCluster(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "sim: %v\n", err)

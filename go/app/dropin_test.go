@@ -1,0 +1,133 @@
+package app
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sgl-project/sglang-router-go/go/worker/workertest"
+)
+
+func TestGaugesAreCurrentFromTheFirstScrape(t *testing.T) {
+	w0, w1 := workertest.New(t, "w0"), workertest.New(t, "w1")
+	cfg := testConfig(w0.URL, w1.URL)
+	cfg.Policy = "cache_aware"
+	a, _ := startApp(t, cfg)
+	waitUntil(t, "both workers healthy", func() bool {
+		_, body := get(t, "http://"+a.Addr()+"/readiness")
+		var r map[string]any
+		_ = json.Unmarshal([]byte(body), &r)
+		return r["healthy_workers"] == 2.0
+	})
+	_, metrics := get(t, "http://"+a.MetricsAddr()+"/metrics")
+	for _, want := range []string{
+		"sgl_router_active_workers 2",
+		`sgl_router_tree_size{worker="` + w0.URL + `"} 0`,
+		`sgl_router_tree_size{worker="` + w1.URL + `"} 0`,
+		`sgl_router_worker_health{worker="` + w1.URL + `"} 1`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("first scrape lacks %q", want)
+		}
+	}
+}
+
+func TestIgnoredOptionsAreLoggedAtStartup(t *testing.T) {
+	cfg := testConfig()
+	cfg.ModelPath = "org/model"
+	_, logs := startApp(t, cfg)
+	if !strings.Contains(logs.String(), "model_path has no effect") {
+		t.Errorf("logs lack the ignored option:\n%s", logs.String())
+	}
+}
+
+func TestInFlightCountsRequestsBeingServed(t *testing.T) {
+	w := workertest.New(t, "slow")
+	w.Hang(true)
+	a, _ := startApp(t, testConfig(w.URL))
+	waitUntil(t, "worker healthy", func() bool { s, _ := get(t, "http://"+a.Addr()+"/readiness"); return s == 200 })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+a.Addr()+"/generate", strings.NewReader(`{"text":"x"}`))
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	waitUntil(t, "one request in flight", func() bool { return a.InFlight() == 1 })
+	cancel()
+	<-done
+	waitUntil(t, "none in flight", func() bool { return a.InFlight() == 0 })
+}
+
+func TestMutualTLSToWorkers(t *testing.T) {
+	dir := t.TempDir()
+	certPEM, keyPEM, clientCert := selfSigned(t)
+	certFile, keyFile := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	must(t, os.WriteFile(certFile, certPEM, 0o600))
+	must(t, os.WriteFile(keyFile, keyPEM, 0o600))
+
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"text":"ok"}`))
+	}))
+	clients := x509.NewCertPool()
+	clients.AddCert(clientCert)
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clients}
+	srv.StartTLS()
+	defer srv.Close()
+	caFile := filepath.Join(dir, "ca.pem")
+	must(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
+
+	cfg := testConfig(srv.URL)
+	cfg.ClientCertPath, cfg.ClientKeyPath, cfg.CACertPaths = certFile, keyFile, []string{caFile}
+	a, _ := startApp(t, cfg)
+	waitUntil(t, "TLS worker healthy", func() bool { s, _ := get(t, "http://"+a.Addr()+"/readiness"); return s == 200 })
+	resp, err := http.Post("http://"+a.Addr()+"/generate", "application/json", strings.NewReader(`{"text":"hi"}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("generate through mTLS: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	cfg.CACertPaths = []string{filepath.Join(dir, "missing.pem")}
+	if _, err := New(cfg, Options{}); err == nil || !strings.Contains(err.Error(), "ca_cert_paths") {
+		t.Fatalf("unreadable CA file: %v", err)
+	}
+}
+
+func selfSigned(t *testing.T) (certPEM, keyPEM []byte, cert *x509.Certificate) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "router"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	must(t, err)
+	cert, err = x509.ParseCertificate(der)
+	must(t, err)
+	kder, err := x509.MarshalECPrivateKey(key)
+	must(t, err)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), cert
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

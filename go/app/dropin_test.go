@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sgl-project/sglang-router-go/go/config"
+	"github.com/sgl-project/sglang-router-go/go/sim"
 	"github.com/sgl-project/sglang-router-go/go/worker/workertest"
 )
 
@@ -129,5 +131,32 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The README's PD example lists one prefill server with a bootstrap port and
+// one with "none". Against simulated servers whose decode side knows the
+// default bootstrap port (as SGLang's --disaggregation-bootstrap-port),
+// every request succeeds, on both prefill servers.
+func TestPDWithNoneBootstrapPortAgainstTheSimulator(t *testing.T) {
+	prefill := startSim(t, sim.Config{Role: sim.RolePrefill, Workers: 2, TimeScale: 0})
+	ports := prefill.BootstrapPorts()
+	decode := startSim(t, sim.Config{Role: sim.RoleDecode, Workers: 2, TimeScale: 0, DisaggregationBootstrapPort: ports[1]})
+	cfg := testConfig()
+	cfg.PDDisaggregation, cfg.Policy = true, config.PolicyRoundRobin
+	p0 := ports[0]
+	cfg.PrefillURLs = []config.PrefillURL{{URL: prefill.URLs()[0], BootstrapPort: &p0}, {URL: prefill.URLs()[1]}}
+	cfg.DecodeURLs = decode.URLs()
+	a, _ := startApp(t, cfg)
+	ready(t, a)
+	for i := range 6 {
+		if s, b := post(t, "http://"+a.Addr()+"/generate", `{"text":"hello there `+string(rune('a'+i))+`","sampling_params":{"max_new_tokens":2}}`); s != 200 {
+			t.Fatalf("request %d: %d %s", i, s, b)
+		}
+	}
+	for i, st := range prefill.Stats() {
+		if st.Requests == 0 {
+			t.Errorf("prefill server %d got no request", i)
+		}
 	}
 }

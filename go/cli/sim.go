@@ -23,6 +23,8 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	port := fs.Int("base-port", 0, "server i listens on base-port+i (0: free ports)")
 	scale := fs.Float64("time-scale", 1, "multiplier of simulated durations (0: instant)")
 	capacity := fs.Int("cache-capacity-tokens", 0, "prefix cache size per server (0: default)")
+	boot := fs.Int("bootstrap-port", 0, "prefill: server i serves bootstrap queries on bootstrap-port+i (0: free ports)")
+	defBoot := fs.Int("disaggregation-bootstrap-port", 8998, "decode: the bootstrap port assumed when the router sends none (as SGLang's flag)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -38,7 +40,8 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// A flag given on the command line wins; a flag left at its default
 	// fills in only what -config does not say.
 	values := map[string]any{"workers": *workers, "role": *role, "host": *host, "base_port": *port,
-		"time_scale": *scale, "cache_capacity_tokens": *capacity}
+		"time_scale": *scale, "cache_capacity_tokens": *capacity, "bootstrap_port": *boot,
+		"disaggregation_bootstrap_port": *defBoot}
 	set := map[string]bool{}
 	fs.Visit(func(f *goflag.Flag) { set[strings.ReplaceAll(f.Name, "-", "_")] = true })
 	for k, v := range values {

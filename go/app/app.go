@@ -84,6 +84,14 @@ func (a *App) MetricsAddr() string {
 // InFlight is the number of requests the router is serving right now.
 func (a *App) InFlight() int64 { return a.inflight.Load() }
 
+// Abort closes every connection at once, cutting in-flight requests; a
+// Shutdown in progress then returns promptly. It is the second Ctrl-C.
+func (a *App) Abort() {
+	if a.srv != nil {
+		_ = a.srv.Close()
+	}
+}
+
 // Router exposes the HTTP router (management calls).
 func (a *App) Router() *router.Router { return a.router }
 

@@ -84,6 +84,12 @@ func (s *cliService) Shutdown(ctx context.Context) error {
 	}
 }
 
+// Call answers "interrupt": Ctrl-C without releasing the handle, so the
+// caller can still wait for the exit status.
 func (s *cliService) Call(method string, _ []byte) (any, error) {
+	if method == "interrupt" {
+		s.cancel()
+		return map[string]bool{"ok": true}, nil
+	}
 	return nil, fmt.Errorf("%w: unknown method %q", errBadArgs, method)
 }

@@ -44,6 +44,8 @@
 //	                        {"prefill": [...], "decode": [...]} (PD)
 //	      "info"          {} -> {"address": .., "metrics_address": .., "mode": .., "policy": ..}
 //	      "inflight"      {} -> {"inflight": N, "grace_secs": S} (requests being served now)
+//	      "abort"         {} -> {"ok": true}: cut every connection now (a second Ctrl-C
+//	                        while sgl_stop drains)
 //	char* sgl_spec(void)
 //	    {"spec": {"defaults", "cli_defaults", "flags", "policies"}, "version": V}:
 //	    the option table Python derives RouterArgs, argparse and Router(...) from.

@@ -66,9 +66,10 @@ gotest:
 # (so `import sglang_router` cannot pick up the unbuilt source folder).
 # SGLANG_ROUTER_WHEEL: tests/test_wheel.py installs that wheel into a fresh
 # virtual environment and runs the router from it.
-pytest: install wheel
+# SGLANG_ROUTER_BIN: the binary, compared with the Python front door.
+pytest: install wheel $(BIN)
 	cd tests && SGLANG_ROUTER_WHEEL=$(abspath $(WHEEL_X86)) SGLANG_ROUTER_WHEEL_ARM=$(abspath $(WHEEL_ARM)) \
-		../$(VPY) -m pytest -q -p no:cacheprovider .
+		SGLANG_ROUTER_BIN=$(abspath $(BIN)) ../$(VPY) -m pytest -q -p no:cacheprovider .
 
 test: lint k8s-deps gotest pytest
 

@@ -3,8 +3,8 @@
 The contract is go/capi/doc.go: every function that returns ``char*`` returns
 a JSON object allocated by Go, which must be released with ``sgl_free``; an
 error is ``{"error": {"class": C, "message": M}}``. This module loads the
-library lazily (importing ``sglang_router`` works without it, so ``--help`` and
-argument parsing do), declares every export once, and turns error results into
+library lazily (importing ``sglang_router``, ``--help`` and argument parsing
+need only the option table, _spec.json, not the library), declares every export once, and turns error results into
 exceptions: class "config" raises :class:`ConfigError` (a ``ValueError``), every
 other class raises :class:`NativeError` (a ``RuntimeError``), message intact.
 

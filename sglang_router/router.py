@@ -251,14 +251,14 @@ class Router:
                 restore()
 
     def _stop_interruptibly(self, handle: int, announce: bool = False) -> None:
-        """Stop with the grace period; a second Ctrl-C/SIGTERM cuts the
-        in-flight requests and returns at once."""
-        if announce:
-            logger.warning("%s", self._stopping_message(handle))
+        """Stop with the grace period; a second Ctrl-C/SIGTERM, whenever it
+        lands, cuts the in-flight requests and returns at once."""
         stopper = threading.Thread(target=self._release, args=(handle, None),
                                    name="sglang-router-stop", daemon=True)
-        stopper.start()
         try:
+            if announce:
+                logger.warning("%s", self._stopping_message(handle))
+            stopper.start()
             while stopper.is_alive():
                 stopper.join(WAIT_SLICE_MS / 1000)
         except (KeyboardInterrupt, _Terminated):
@@ -267,6 +267,8 @@ class Router:
                 _native.call(handle, "abort")
             except RuntimeError:
                 pass  # already stopped
+            if stopper.ident is None:
+                stopper.start()  # the interrupt came before the graceful stop began
             stopper.join(5)
 
     def _stopping_message(self, handle: int) -> str:

@@ -160,3 +160,18 @@ func TestPDWithNoneBootstrapPortAgainstTheSimulator(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONLogLinesAreAllJSONAtEveryLevel(t *testing.T) {
+	for _, level := range []string{"debug", "info", "error", "critical"} {
+		cfg := testConfig()
+		cfg.JSONLog, cfg.LogLevel = true, level
+		a, logs := startApp(t, cfg)
+		_, _ = get(t, "http://"+a.Addr()+"/health")
+		_ = a.Shutdown(context.Background())
+		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			if line != "" && !json.Valid([]byte(line)) {
+				t.Errorf("log level %s: a line is not JSON: %q", level, line)
+			}
+		}
+	}
+}

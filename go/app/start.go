@@ -48,11 +48,17 @@ func (a *App) counted(h http.Handler) http.Handler {
 }
 
 func (a *App) newServer(h http.Handler) *http.Server {
+	// net/http's own complaints are warnings; raising the level of a logger
+	// already above warn fails (and zap says so in plain text), so only raise it.
+	errLog := a.log
+	if a.log.Core().Enabled(zap.InfoLevel) {
+		errLog = a.log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))
+	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       5 * time.Minute,
-		ErrorLog:          zap.NewStdLog(a.log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
+		ErrorLog:          zap.NewStdLog(errLog),
 	}
 	srv.Protocols = new(http.Protocols)
 	srv.Protocols.SetHTTP1(true)

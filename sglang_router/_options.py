@@ -13,7 +13,7 @@ library through ``sgl_spec``.
 import argparse
 import json
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from sglang_router import _native
 

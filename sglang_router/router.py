@@ -12,7 +12,7 @@ import logging
 import signal
 import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Union
 
 from sglang_router import _logging, _native, _options
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 from helpers import http, wait_until
 
-from sglang_router import PolicyType, Router, _native
+from sglang_router import PolicyType, Router
 from sglang_router.launch_router import parse_router_args
 from sglang_router.router import policy_from_str as policy_from_str_02
 from sglang_router.router_args import RouterArgs

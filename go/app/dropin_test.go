@@ -41,6 +41,8 @@ func TestGaugesAreCurrentFromTheFirstScrape(t *testing.T) {
 		`sgl_router_tree_size{worker="` + w0.URL + `"} 0`,
 		`sgl_router_tree_size{worker="` + w1.URL + `"} 0`,
 		`sgl_router_worker_health{worker="` + w1.URL + `"} 1`,
+		`sgl_router_running_requests{worker="` + w0.URL + `"} 0`,
+		`sgl_router_worker_circuit_state{worker="` + w0.URL + `"} 0`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("first scrape lacks %q", want)

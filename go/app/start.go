@@ -197,7 +197,7 @@ func urls(ws []*worker.Worker) []string {
 }
 
 // sampleGauges refreshes the state gauges: active workers, load range,
-// per-worker health, load, circuit state and tree size (0 for a worker the
+// per-worker health, load, running requests, circuit state and tree size (0 for a worker the
 // tree has not seen yet). It runs before every scrape and is safe for
 // concurrent use: each gauge is set atomically.
 func (a *App) sampleGauges() {
@@ -208,6 +208,7 @@ func (a *App) sampleGauges() {
 			load := w.Load()
 			a.metrics.SetWorkerHealth(w.URL(), w.Healthy())
 			a.metrics.SetWorkerLoad(w.URL(), load)
+			a.metrics.SetRunning(w.URL(), load)
 			a.metrics.SetCircuitState(w.URL(), w.CircuitState(now))
 			if !w.Available(now) {
 				continue

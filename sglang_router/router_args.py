@@ -115,9 +115,15 @@ class _RouterArgsMethods:
     @staticmethod
     def _parse_selector(selector_list: Any) -> Dict[str, str]:
         """["k=v", ...] -> {"k": "v"} (split at the first "="), as the original's
-        helper; "a=b c=d" in one item is split at spaces. Items without "="
-        raise ValueError (the original skipped them silently)."""
-        return _parse_selector_strict(selector_list, "selector")
+        helper, which scripts call directly: "a=b c=d" in one item is split at
+        spaces and an item without "=" is skipped. The command line itself
+        refuses such an item (from_cli_args), where skipping hid typos."""
+        if not selector_list:
+            return {}
+        if isinstance(selector_list, dict):
+            return dict(selector_list)
+        items = _split_one_liner(selector_list)
+        return dict(item.split("=", 1) for item in items if "=" in item)
 
     @staticmethod
     def _parse_prefill_urls(prefill_list: Optional[Sequence]) -> List[Tuple[str, Optional[int]]]:
@@ -152,16 +158,23 @@ def _parse_bootstrap_port(port: Any) -> Optional[int]:
         raise ValueError(f"Invalid bootstrap port: {port}. Must be a number or 'none'") from None
 
 
+def _split_one_liner(items: Any) -> List[str]:
+    """Selector items as a list; one item "a=b c=d" (a YAML one-liner) is split."""
+    if isinstance(items, str):
+        items = [items]
+    items = list(items)
+    if len(items) == 1 and " " in items[0]:
+        items = items[0].split()
+    return items
+
+
 def _parse_selector_strict(items: Any, name: str) -> Dict[str, str]:
     if not items:
         return {}
     if isinstance(items, dict):
         return dict(items)
-    if isinstance(items, str):
-        items = [items]
-    if len(items) == 1 and " " in items[0]:  # `- --selector\n- a=b c=d` in a YAML list
-        items = items[0].split()
     result = {}
+    items = _split_one_liner(items)
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:

@@ -47,6 +47,7 @@ def test_02x_python_surface():
     assert r.config == {"worker_urls": ["http://w:1"], "port": 30000, "eviction_interval_secs": 7}
     assert RouterArgs._parse_selector(["app=x", "tier=a=b"]) == {"app": "x", "tier": "a=b"}
     assert RouterArgs._parse_selector(["app=x tier=1"]) == {"app": "x", "tier": "1"}  # YAML one-liner
+    assert RouterArgs._parse_selector(["app"]) == {}  # the helper skips, as the original's; the CLI refuses
     assert RouterArgs._parse_prefill_urls([["http://p:1", "9000"], ["http://p:2", "none"], ["http://p:3"]]) == [
         ("http://p:1", 9000), ("http://p:2", None), ("http://p:3", None)]
     assert RouterArgs._parse_decode_urls([["http://d:1"], ["http://d:2"]]) == ["http://d:1", "http://d:2"]

@@ -112,7 +112,8 @@ def build_native(output):
     """go build the c-shared library to `output` (its .h header is dropped)."""
     go = check_go()
     os.makedirs(os.path.dirname(output), exist_ok=True)
-    ldflags = f"-s -w -X main.version={package_version()}"  # sgl_version reports it
+    # -extldflags=-s: the external linker (gcc, clang, zig cc) strips its symbols too.
+    ldflags = f"-s -w -extldflags=-s -X main.version={package_version()}"  # sgl_version reports it
     cmd = [go, "build", "-buildmode=c-shared", "-trimpath", "-ldflags=" + ldflags,
            "-o", output, GO_PACKAGE]
     print("building the Go library:", " ".join(cmd), flush=True)

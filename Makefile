@@ -1,13 +1,23 @@
 # sglang-router (Go): build, test, demo and benchmarks.
 # `make test` is what CI (.ci/run) runs; `make demo` is the main job.
 
+# PYTHON creates the project's virtual environment (.venv); everything
+# Python (pip install, pytest, the wheel build) then runs inside it, never
+# in whatever python3 comes first on PATH.
 PYTHON ?= python3
 GO     ?= go
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+PIP    := $(VPY) -m pip --disable-pip-version-check
 LIB    := sglang_router/lib/libsglang_router.so
 BIN    := bin/sglang-router
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' sglang_router/version.py)
+WHEEL_X86 := dist/sglang_router-$(VERSION)-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+WHEEL_ARM := dist/sglang_router-$(VERSION)-py3-none-manylinux_2_17_aarch64.manylinux2014_aarch64.whl
 GOFILES := $(shell find go -name '*.go' 2>/dev/null) go.mod go.sum
+PYFILES := $(shell find sglang_router -name '*.py' 2>/dev/null) setup.py pyproject.toml sglang_router_rs.py
 
-.PHONY: all lib bin install deps k8s-deps lint gotest pytest test bench bench-go bench-proxy bench-routing fuzz demo clean
+.PHONY: all lib bin venv install deps k8s-deps lint gotest pytest test wheel bench bench-go bench-proxy bench-routing fuzz demo clean
 
 all: lib bin
 
@@ -17,14 +27,28 @@ $(LIB): $(GOFILES)
 
 bin: $(BIN)
 $(BIN): $(GOFILES)
-	$(GO) build -trimpath -o $(BIN) ./go/cmd/sglang-router
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./go/cmd/sglang-router
 
-# Python test dependencies and the package itself, installed as a user would.
-deps:
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+# The project-local virtual environment.
+venv: $(VPY)
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip setuptools wheel
+
+# Python test and build dependencies, then the package itself, installed as a user would.
+deps: $(VPY)
+	$(PIP) install --quiet -r tests/requirements.txt
 
 install: deps
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps .
+	$(PIP) install --quiet --force-reinstall --no-deps .
+
+# manylinux2014 wheels for x86_64 and aarch64 (Zig's C compiler targeting
+# glibc 2.17), each checked by auditwheel; see scripts/build_wheel.py.
+wheel: $(WHEEL_X86) $(WHEEL_ARM)
+$(WHEEL_X86): $(GOFILES) $(PYFILES) | deps
+	$(VPY) scripts/build_wheel.py x86_64
+$(WHEEL_ARM): $(GOFILES) $(PYFILES) | deps
+	$(VPY) scripts/build_wheel.py aarch64
 
 # A real kube-apiserver (built once from the Go module proxy, cached under
 # ~/.cache/sglang-router) and Debian's etcd, for the discovery tests.
@@ -40,8 +64,12 @@ gotest:
 
 # pytest runs against the installed package, from outside the source tree
 # (so `import sglang_router` cannot pick up the unbuilt source folder).
-pytest: install
-	cd tests && $(PYTHON) -m pytest -q -p no:cacheprovider .
+# SGLANG_ROUTER_WHEEL: tests/test_wheel.py installs that wheel into a fresh
+# virtual environment and runs the router from it.
+# SGLANG_ROUTER_BIN: the binary, compared with the Python front door.
+pytest: install wheel $(BIN)
+	cd tests && SGLANG_ROUTER_WHEEL=$(abspath $(WHEEL_X86)) SGLANG_ROUTER_WHEEL_ARM=$(abspath $(WHEEL_ARM)) \
+		SGLANG_ROUTER_BIN=$(abspath $(BIN)) ../$(VPY) -m pytest -q -p no:cacheprovider .
 
 test: lint k8s-deps gotest pytest
 
@@ -68,4 +96,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./go/reqbody
 
 clean:
-	rm -rf bin build dist *.egg-info sglang_router/lib/*.so sglang_router/lib/*.h
+	rm -rf bin build dist *.egg-info sglang_router/lib/*.so sglang_router/lib/*.h sglang_router/_spec.json $(VENV)

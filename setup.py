@@ -3,15 +3,20 @@
 Metadata lives in pyproject.toml. This file only adds a build_py step that runs
 
     go build -buildmode=c-shared -trimpath -o <build_lib>/sglang_router/lib/libsglang_router.so ./go/capi
+    go run ./go/cmd/sglang-router --print-spec > <build_lib>/sglang_router/_spec.json
 
 from the project root (where go.mod is), and marks the wheel as platform
-specific (py3-none-<platform>: the library does not depend on the Python ABI).
+specific (py3-none-<platform>: the library does not depend on the Python
+ABI). GOOS/GOARCH/CC in the environment cross-compile the library (see
+`make wheel`); SGLANG_ROUTER_PLAT_NAME then names the wheel's platform tag.
 """
 
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 
 from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
@@ -23,6 +28,11 @@ except ImportError:  # older setuptools: the wheel package's
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 LIB_REL = os.path.join("sglang_router", "lib", "libsglang_router.so")
+SPEC_REL = os.path.join("sglang_router", "_spec.json")
+# `make wheel` sets it to the manylinux tags of the target (e.g.
+# manylinux2014_x86_64.manylinux_2_17_x86_64), having built with a C
+# compiler that targets glibc 2.17; `auditwheel show` checks the claim.
+PLAT_ENV = "SGLANG_ROUTER_PLAT_NAME"
 GO_PACKAGE = "./go/capi"
 
 
@@ -75,21 +85,59 @@ def check_go():
     return go
 
 
+def _run_go(cmd, what):
+    """Run a go command from the project root; on failure, one clear line
+    that says why (no C compiler, modules not downloadable, or Go's own
+    message), after Go's output."""
+    env = dict(os.environ, CGO_ENABLED="1")
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    sys.stderr.write(proc.stderr)
+    if proc.returncode == 0:
+        return proc.stdout
+    err = proc.stderr
+    if any(s in err for s in ("dial tcp", "proxy.golang.org", "GOPROXY", "GOFLAGS=-mod=mod",
+                              "module lookup disabled", "no such host", "i/o timeout",
+                              "missing go.sum entry", "cannot find module")):
+        fail(f"{what}: Go could not download the modules it needs (see above). Build once while "
+             "online (`go mod download` in the project root fills the module cache), or point "
+             "GOPROXY at a reachable module proxy; GOFLAGS=-mod=mod GOPROXY=off works offline "
+             "with a filled cache")
+    if "C compiler" in err or "cgo: " in err or "gcc" in err and "not found" in err:
+        fail(f"{what}: cgo needs a C compiler for -buildmode=c-shared (see above); install gcc or "
+             "clang, or set CC (e.g. CC=\"python -m ziglang cc\")")
+    fail(f"{what} failed (see Go's output above)")
+
+
 def build_native(output):
     """go build the c-shared library to `output` (its .h header is dropped)."""
     go = check_go()
     os.makedirs(os.path.dirname(output), exist_ok=True)
-    ldflags = f"-s -w -X main.version={package_version()}"  # sgl_version reports it
+    # -extldflags=-s: the external linker (gcc, clang, zig cc) strips its symbols too.
+    ldflags = f"-s -w -extldflags=-s -X main.version={package_version()}"  # sgl_version reports it
     cmd = [go, "build", "-buildmode=c-shared", "-trimpath", "-ldflags=" + ldflags,
            "-o", output, GO_PACKAGE]
     print("building the Go library:", " ".join(cmd), flush=True)
-    env = dict(os.environ, CGO_ENABLED="1")
-    if subprocess.call(cmd, cwd=ROOT, env=env) != 0:
-        fail("`go build` of the native library failed (see the Go output above); "
-             "a C compiler (gcc or clang) is needed for -buildmode=c-shared")
+    _run_go(cmd, "`go build` of the native library")
     header = os.path.splitext(output)[0] + ".h"
     if os.path.exists(header):
         os.remove(header)
+
+
+def write_spec(output):
+    """Ask Go for the option table (go/config) and write it beside the
+    package as _spec.json: Python derives RouterArgs, argparse and Router's
+    signature from it without loading the library. It runs on the build
+    machine, so a cross-compiled wheel gets the same table."""
+    go = check_go()
+    env_cmd = [go, "run", "-trimpath", "./go/cmd/sglang-router", "--print-spec"]
+    saved = {k: os.environ.pop(k, None) for k in ("GOOS", "GOARCH", "CC")}  # host build
+    try:
+        spec = _run_go(env_cmd, "`go run` of the option table")
+    finally:
+        os.environ.update({k: v for k, v in saved.items() if v is not None})
+    json.loads(spec)  # fail here, not at import, if it is not JSON
+    with open(output, "w") as f:
+        f.write(spec)
 
 
 class BuildPyWithGo(build_py):
@@ -98,14 +146,15 @@ class BuildPyWithGo(build_py):
     def run(self):
         check_go()  # fail before any work when Go is missing or too old
         super().run()
-        build_native(self._lib_output())
+        build_native(self._output(LIB_REL))
+        write_spec(self._output(SPEC_REL))
 
-    def _lib_output(self):
+    def _output(self, rel):
         base = ROOT if getattr(self, "editable_mode", False) else self.build_lib
-        return os.path.join(base, LIB_REL)
+        return os.path.join(base, rel)
 
     def get_outputs(self, include_bytecode=1):
-        return super().get_outputs(include_bytecode) + [self._lib_output()]
+        return super().get_outputs(include_bytecode) + [self._output(LIB_REL), self._output(SPEC_REL)]
 
 
 class PlatformWheel(bdist_wheel):
@@ -117,7 +166,7 @@ class PlatformWheel(bdist_wheel):
 
     def get_tag(self):
         _, _, plat = super().get_tag()
-        return "py3", "none", plat
+        return "py3", "none", os.environ.get(PLAT_ENV) or plat
 
 
 class BinaryDistribution(Distribution):

@@ -3,8 +3,8 @@
 The contract is go/capi/doc.go: every function that returns ``char*`` returns
 a JSON object allocated by Go, which must be released with ``sgl_free``; an
 error is ``{"error": {"class": C, "message": M}}``. This module loads the
-library lazily (importing ``sglang_router`` works without it, so ``--help`` and
-argument parsing do), declares every export once, and turns error results into
+library lazily (importing ``sglang_router``, ``--help`` and argument parsing
+need only the option table, _spec.json, not the library), declares every export once, and turns error results into
 exceptions: class "config" raises :class:`ConfigError` (a ``ValueError``), every
 other class raises :class:`NativeError` (a ``RuntimeError``), message intact.
 
@@ -16,7 +16,7 @@ import ctypes
 import json
 import os
 import threading
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 # SGLANG_ROUTER_LIB overrides the library path (a developer's fresh go build).
 LIB_ENV = "SGLANG_ROUTER_LIB"
@@ -62,6 +62,9 @@ _EXPORTS = {
     "sgl_call": ([ctypes.c_longlong, ctypes.c_char_p, ctypes.c_char_p], ctypes.c_void_p),
     "sgl_free": ([ctypes.c_void_p], None),
     "sgl_version": ([], ctypes.c_void_p),
+    "sgl_spec": ([], ctypes.c_void_p),
+    "sgl_config": ([ctypes.c_char_p], ctypes.c_void_p),
+    "sgl_cli_start": ([ctypes.c_char_p], ctypes.c_void_p),
 }
 
 _lib: Optional[ctypes.CDLL] = None
@@ -144,6 +147,29 @@ def router_start(config: Dict[str, Any]) -> Dict[str, Any]:
 def sim_start(config: Dict[str, Any]) -> Dict[str, Any]:
     """Start simulated workers: {"handle", "urls"}."""
     return _call("sgl_sim_start", _json_bytes(config))
+
+
+def spec() -> Dict[str, Any]:
+    """The option table and both sets of defaults (go/config): {"spec", "version"}."""
+    return _call("sgl_spec")
+
+
+def effective_config(config: Dict[str, Any]) -> Dict[str, Any]:
+    """The configuration a router started with `config` runs with (defaults
+    filled in, validated); raises ConfigError like router_start would."""
+    return _call("sgl_config", _json_bytes(config))["config"]
+
+
+def cli_start(argv: List[str]) -> int:
+    """Run one `sglang-router` command line in Go (see go/cli); returns its handle.
+    wait_exit() gives its exit status; stop() is Ctrl-C."""
+    return int(_call("sgl_cli_start", _json_bytes(list(argv)))["handle"])
+
+
+def wait_exit(handle: int, timeout_ms: int) -> Optional[int]:
+    """The exit status of a command started by cli_start, or None while it runs."""
+    result = _call("sgl_wait", handle, int(timeout_ms))
+    return int(result.get("exit_code", 0)) if result.get("done") else None
 
 
 def wait(handle: int, timeout_ms: int) -> bool:

@@ -27,8 +27,9 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from sglang_router.launch_router import RouterArgs
+from sglang_router import _logging
 from sglang_router.router import Router
+from sglang_router.router_args import RouterArgs
 
 logger = logging.getLogger("sglang_router.launch_server")
 
@@ -118,19 +119,34 @@ def launch_sglang(base_port: int, argv: Sequence[str], launched: Launched) -> ar
     return server
 
 
-def launch_sim(base_port: int, argv: Sequence[str], launched: Launched) -> argparse.Namespace:
-    """Start --dp-size simulated servers in this process (free ports from base_port)."""
-    from sglang_router.simulate import Simulator
-
-    parser = argparse.ArgumentParser(prog="launch_server --simulate")
+def sim_parser() -> argparse.ArgumentParser:
+    """The SGLang flags the simulated servers use; every other SGLang flag
+    of the command they stand in for is accepted and has no effect."""
+    parser = argparse.ArgumentParser(prog="launch_server --simulate", allow_abbrev=False)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=30000)
-    parser.add_argument("--dp-size", "--dp", type=int, default=1)
+    parser.add_argument("--data-parallel-size", "--dp-size", "--dp", dest="dp_size", type=int, default=1)
+    parser.add_argument("--model-path", "--model", dest="model_path", default=None,
+                        help="reported as the model's name (as --served-model-name)")
+    parser.add_argument("--served-model-name", default=None)
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="simulated durations multiplier (0: answer at once)")
-    server = parser.parse_args(list(argv))
+    return parser
+
+
+def launch_sim(base_port: int, argv: Sequence[str], launched: Launched) -> argparse.Namespace:
+    """Start --dp-size simulated servers in this process (free ports from
+    base_port). The SGLang flags of the real command are accepted: those the
+    simulator has no use for (--tp-size, --mem-fraction-static, ...) are
+    listed in one log line and ignored."""
+    from sglang_router.simulate import Simulator
+
+    server, ignored = sim_parser().parse_known_args(list(argv))
+    if ignored:
+        logger.info("simulated servers ignore these SGLang arguments: %s", " ".join(ignored))
+    model = server.served_model_name or server.model_path
     sim = Simulator(workers=server.dp_size, host=_client_host(server.host), time_scale=server.time_scale,
-                    base_port=find_free_ports(base_port, 1)[0] if server.dp_size == 1 else 0)
+                    model=model, base_port=find_free_ports(base_port, 1)[0] if server.dp_size == 1 else 0)
     sim.serve_in_background()
     for url in sim.urls:
         launched.append((url, sim))
@@ -177,7 +193,7 @@ def _signal_group(p: subprocess.Popen, sig: int) -> None:
 
 def main(argv: Optional[Sequence[str]] = None, launcher: str = "sglang") -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _logging.configure(json_lines="--router-json-log" in argv)
     if "-h" in argv or "--help" in argv:
         _print_help()
         return
@@ -225,7 +241,10 @@ def _watch_servers(launched: Launched, router: Router, period: float = 1.0) -> N
             for url, p in launched:
                 if isinstance(p, subprocess.Popen) and p.poll() is not None and url not in reported:
                     reported.add(url)
-                    logger.error("server %s exited with status %s", url, p.returncode)
+                    if p.returncode == 0:
+                        logger.info("server %s exited cleanly", url)
+                    else:
+                        logger.error("server %s exited with status %s", url, p.returncode)
             if reported and len(reported) == len(launched) and router.running:
                 router.stop(grace_secs=0)
                 return

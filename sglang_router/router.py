@@ -7,13 +7,14 @@ starts, so an invalid value raises ``ValueError`` from :meth:`Router.start` or
 """
 
 import enum
+import inspect
 import logging
 import signal
 import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Union
 
-from sglang_router import _native
+from sglang_router import _logging, _native, _options
 
 logger = logging.getLogger("sglang_router")
 
@@ -94,87 +95,81 @@ _MAPPERS = {
 
 
 def build_config(kwargs: Dict[str, Any]) -> Dict[str, Any]:
-    """The JSON configuration for sgl_router_start: one key per Router keyword.
+    """The JSON configuration for sgl_router_start: the keywords the caller
+    set, mapped to JSON types. None means "the default": it is left out,
+    and Go fills in every absent key from config.Defaults()."""
+    return {k: _MAPPERS.get(k, lambda v: v)(v) for k, v in kwargs.items() if v is not None}
 
-    None crosses as null, which Go reads as "use the default".
-    """
-    return {k: _MAPPERS.get(k, lambda v: v)(v) for k, v in kwargs.items()}
+
+def policy_from_str(policy_str: Optional[str]) -> Optional[PolicyType]:
+    """'cache_aware' -> PolicyType.CacheAware (None stays None). An unknown
+    name raises KeyError, as the original's did."""
+    if policy_str is None or isinstance(policy_str, PolicyType):
+        return policy_str
+    try:
+        return PolicyType(policy_str)
+    except ValueError:
+        raise KeyError(policy_str) from None
+
+
+def _signature() -> inspect.Signature:
+    """Router(...)'s signature, derived from Go: the v0.1.6 keywords in their
+    positional order, then every other option as keyword-only."""
+    defaults = _options.class_defaults()
+    defaults["policy"] = PolicyType(defaults["policy"])
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+              inspect.Parameter("worker_urls", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for name in _options.POSITIONAL[1:]:
+        params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=defaults[name]))
+    for name in _options.KEYS:
+        if name not in _options.POSITIONAL:
+            params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=defaults[name]))
+    return inspect.Signature(params)
 
 
 class Router:
     """An SGLang router. ``start()`` blocks; ``serve_in_background()`` does not.
 
-    Keyword defaults are those of the original ``sglang_router.Router`` (the
-    CLI has its own: port 30000, cache_aware). Several routers can run in one
-    process, and a stopped router can be started again.
+    Every keyword of the original ``Router`` (v0.1.6 and the 0.2.x line) is
+    accepted; ``inspect.signature(Router)`` lists them with their defaults,
+    which come from the Go library (the CLI has its own: port 30000,
+    cache_aware). Only the keywords a caller sets cross to Go; None means
+    "the default". ``Router.from_args(RouterArgs)`` builds one from the
+    command line's view. Several routers can run in one process, and a
+    stopped router can be started again.
     """
 
-    def __init__(
-        self,
-        worker_urls: List[str],
-        policy: PolicyLike = PolicyType.RoundRobin,
-        host: str = "127.0.0.1",
-        port: int = 3001,
-        worker_startup_timeout_secs: int = 300,
-        worker_startup_check_interval: int = 10,
-        cache_threshold: float = 0.50,
-        balance_abs_threshold: int = 32,
-        balance_rel_threshold: float = 1.0001,
-        eviction_interval_secs: int = 60,
-        max_tree_size: int = 2**24,
-        max_payload_size: int = 256 * 1024 * 1024,
-        log_dir: Optional[str] = None,
-        log_level: Optional[str] = None,
-        service_discovery: bool = False,
-        selector: Optional[Dict[str, str]] = None,
-        service_discovery_port: int = 80,
-        service_discovery_namespace: Optional[str] = None,
-        prefill_selector: Optional[Dict[str, str]] = None,
-        decode_selector: Optional[Dict[str, str]] = None,
-        prometheus_port: Optional[int] = None,
-        prometheus_host: Optional[str] = None,
-        pd_disaggregation: bool = False,
-        prefill_urls: Optional[List[Tuple[str, Optional[int]]]] = None,
-        decode_urls: Optional[List[str]] = None,
-        request_timeout_secs: int = 600,
-        bootstrap_port_annotation: str = "sglang.ai/bootstrap-port",
-        *,
-        prefill_policy: PolicyLike = None,
-        decode_policy: PolicyLike = None,
-        api_key: Optional[str] = None,
-        request_id_headers: Optional[List[str]] = None,
-        cors_allowed_origins: Optional[List[str]] = None,
-        max_concurrent_requests: int = 0,
-        queue_size: int = 0,
-        queue_timeout_secs: int = 60,
-        retry_max_retries: int = 3,
-        retry_initial_backoff_ms: int = 50,
-        retry_max_backoff_ms: int = 5000,
-        disable_retries: bool = False,
-        cb_failure_threshold: int = 5,
-        cb_success_threshold: int = 2,
-        cb_timeout_duration_secs: int = 30,
-        disable_circuit_breaker: bool = False,
-        health_failure_threshold: int = 3,
-        health_success_threshold: int = 2,
-        health_check_timeout_secs: int = 5,
-        json_log: bool = False,
-        shutdown_grace_period_secs: int = 180,
-    ):
-        kwargs = dict(locals())
-        del kwargs["self"]
-        self._config = build_config(kwargs)
-        self._grace_secs = 180 if shutdown_grace_period_secs is None else shutdown_grace_period_secs
+    def __init__(self, *args: Any, **kwargs: Any):
+        bound = _SIGNATURE.bind(self, *args, **kwargs)  # TypeError for unknown keywords
+        given = dict(bound.arguments)
+        del given["self"]
+        self._config = build_config(given)
+        self._grace_secs: Optional[float] = given.get("shutdown_grace_period_secs")
         self._lock = threading.Lock()  # guards _handle and the addresses
         self._handle: Optional[int] = None
         self._address: Optional[str] = None
         self._metrics_address: Optional[str] = None
 
+    @classmethod
+    def from_args(cls, args: Any) -> "Router":
+        """A Router from a RouterArgs (or a launch_router argparse namespace),
+        as the original 0.2.x ``Router.from_args``."""
+        from sglang_router.router_args import RouterArgs
+
+        if not isinstance(args, RouterArgs):
+            args = RouterArgs.from_cli_args(args)
+        return cls(**args.router_kwargs())
+
+    def effective_config(self) -> Dict[str, Any]:
+        """The configuration this router runs (or would run) with, as Go sees
+        it: every default filled in. Raises ValueError when it is invalid."""
+        return _native.effective_config(self._config)
+
     # ----- configuration and addresses -----
 
     @property
     def config(self) -> Dict[str, Any]:
-        """A copy of the JSON configuration sent to Go."""
+        """A copy of the JSON configuration sent to Go (only what was set)."""
         return dict(self._config)
 
     @property
@@ -221,7 +216,9 @@ class Router:
             self._handle = None
             self._address = None
             self._metrics_address = None
-        grace = self._grace_secs if grace_secs is None else grace_secs
+        grace = grace_secs if grace_secs is not None else self._grace_secs
+        if grace is None:
+            grace = _options.class_defaults()["shutdown_grace_period_secs"]
         try:
             _native.stop(handle, int(grace * 1000))
         except RuntimeError as e:  # e.g. the grace period ran out; the handle is released anyway
@@ -236,30 +233,55 @@ class Router:
         """
         if self._handle is not None:
             raise RuntimeError(f"router is already running at {self._address}")
+        if self._config.get("json_log"):
+            _logging.use_json_for_package()
         restore = _install_sigterm_handler()
+        signalled = False
         try:
             # Inside the try: a signal that lands as soon as Go listens still stops it.
             self._wait_loop(self._start_native())
         except (KeyboardInterrupt, _Terminated):
-            logger.info("router stopping on signal")
+            signalled = True
         finally:
             try:
                 handle = self._handle  # ours: it was None before _start_native
                 if handle is not None:
-                    self._stop_interruptibly(handle)
+                    self._stop_interruptibly(handle, announce=signalled)
             finally:
                 restore()
 
-    def _stop_interruptibly(self, handle: int) -> None:
-        """Stop with the grace period, but let a second Ctrl-C/SIGTERM stop waiting."""
+    def _stop_interruptibly(self, handle: int, announce: bool = False) -> None:
+        """Stop with the grace period; a second Ctrl-C/SIGTERM, whenever it
+        lands, cuts the in-flight requests and returns at once."""
         stopper = threading.Thread(target=self._release, args=(handle, None),
                                    name="sglang-router-stop", daemon=True)
-        stopper.start()
         try:
+            if announce:
+                logger.warning("%s", self._stopping_message(handle))
+            stopper.start()
             while stopper.is_alive():
                 stopper.join(WAIT_SLICE_MS / 1000)
         except (KeyboardInterrupt, _Terminated):
-            logger.warning("interrupted again: not waiting for in-flight requests to finish")
+            logger.warning("stopping now: cutting in-flight requests")
+            try:
+                _native.call(handle, "abort")
+            except RuntimeError:
+                pass  # already stopped
+            if stopper.ident is None:
+                stopper.start()  # the interrupt came before the graceful stop began
+            stopper.join(5)
+
+    def _stopping_message(self, handle: int) -> str:
+        """What a graceful stop waits for, and how to skip it."""
+        try:
+            state = _native.call(handle, "inflight")
+        except RuntimeError:
+            return "stopping"
+        n, grace = state.get("inflight", 0), state.get("grace_secs", 0)
+        if self._grace_secs is not None:
+            grace = self._grace_secs
+        return (f"stopping: waiting up to {grace:g}s for {n} in-flight request{'' if n == 1 else 's'}; "
+                "press Ctrl-C again to stop now")
 
     def _wait_loop(self, handle: int, deadline: Optional[float] = None) -> bool:
         """Wait in short slices (so signals reach Python) until the service
@@ -368,3 +390,7 @@ def _install_sigterm_handler():
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
     return restore
+
+
+_SIGNATURE = _signature()
+Router.__init__.__signature__ = _SIGNATURE  # what help() and IDEs that inspect show

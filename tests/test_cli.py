@@ -49,19 +49,25 @@ CLI_DEFAULTS = {
     "prometheus_port": 29000,
     "request_timeout_secs": 600,
     "api_key": None,
-    "request_id_headers": None,
-    "cors_allowed_origins": None,
-    "max_concurrent_requests": 0,
-    "queue_size": 0,
+    "request_id_headers": ["x-request-id", "x-correlation-id", "x-trace-id", "request-id"],
+    "cors_allowed_origins": [],
+    # From here on: the original 0.2.x line's defaults (v0.1.6 had no such flags).
+    "max_concurrent_requests": -1,
+    "queue_size": 100,
     "queue_timeout_secs": 60,
     "shutdown_grace_period_secs": 180,
-    "retry_max_retries": 3,
+    "retry_max_retries": 5,
     "retry_initial_backoff_ms": 50,
-    "retry_max_backoff_ms": 5000,
+    "retry_max_backoff_ms": 30000,
+    "retry_backoff_multiplier": 1.5,
+    "retry_jitter_factor": 0.2,
     "disable_retries": False,
-    "cb_failure_threshold": 5,
-    "cb_success_threshold": 2,
-    "cb_timeout_duration_secs": 30,
+    "cb_failure_threshold": 10,
+    "cb_success_threshold": 3,
+    "cb_timeout_duration_secs": 60,
+    "cb_window_duration_secs": 120,
+    "health_check_endpoint": "/health",
+    "rate_limit_tokens_per_second": None,
     "disable_circuit_breaker": False,
     "health_failure_threshold": 3,
     "health_success_threshold": 2,
@@ -69,8 +75,8 @@ CLI_DEFAULTS = {
 }
 
 
-def test_cli_defaults_cover_every_field():
-    assert set(CLI_DEFAULTS) == {f for f in RouterArgs.__dataclass_fields__}
+def test_cli_defaults_are_router_args_fields():
+    assert set(CLI_DEFAULTS) <= {f for f in RouterArgs.__dataclass_fields__}
 
 
 @pytest.mark.parametrize("field,expected", sorted(CLI_DEFAULTS.items()))
@@ -248,14 +254,15 @@ def test_from_cli_args_with_router_prefix():
     assert args.cache_threshold == 0.5  # untouched flags keep the CLI default
 
 
-def test_router_prefix_excludes_host_port_and_worker_urls():
+def test_router_prefix_excludes_host_port_but_keeps_worker_urls():
+    """As in v0.1.6 and 0.2.x: --worker-urls is never prefixed nor excluded."""
     parser = argparse.ArgumentParser()
     RouterArgs.add_cli_args(parser, use_router_prefix=True, exclude_host_port=True)
     options = {s for a in parser._actions for s in a.option_strings}
-    assert {"--host", "--port", "--worker-urls", "--router-host", "--router-port"}.isdisjoint(options)
-    assert {"--router-policy", "--router-prefill", "--router-decode", "--router-log-level",
+    assert {"--host", "--port", "--router-host", "--router-port", "--router-worker-urls"}.isdisjoint(options)
+    assert {"--worker-urls", "--router-policy", "--router-prefill", "--router-decode", "--router-log-level",
             "--router-eviction-interval", "--router-eviction-interval-secs"} <= options
-    assert all(o.startswith("--router-") or o in ("-h", "--help") for o in options)
+    assert all(o.startswith("--router-") or o in ("-h", "--help", "--worker-urls") for o in options)
 
 
 def test_router_prefix_keeps_unprefixed_host_port_when_not_excluded():
@@ -313,15 +320,17 @@ def test_policy_from_str(name, member):
 
 
 def test_policy_from_str_unknown_and_none():
+    """KeyError for an unknown name, as the original (v0.1.6 and 0.2.x) raised."""
     assert policy_from_str(None) is None
-    with pytest.raises(ValueError, match="Unknown policy: fastest"):
+    with pytest.raises(KeyError, match="fastest"):
         policy_from_str("fastest")
 
 
-def test_router_kwargs_are_exactly_router_keywords():
+def test_router_kwargs_are_router_keywords_that_differ_from_the_class_defaults():
     kw = RouterArgs().router_kwargs()
-    params = set(inspect.signature(Router.__init__).parameters) - {"self"}
-    assert set(kw) == params
+    params = set(inspect.signature(Router).parameters)
+    assert set(kw) <= params
+    assert kw == {"worker_urls": [], "port": 30000, "policy": "cache_aware"}  # the CLI's own defaults
     Router(**kw)  # accepted as is
 
 
@@ -331,9 +340,9 @@ def test_router_kwargs_mapping():
                               "--prefill", "http://p:1", "7", "--pd-disaggregation"])
     kw = args.router_kwargs()
     assert kw["eviction_interval_secs"] == 9
-    assert kw["policy"] is PolicyType.Random
-    assert kw["prefill_policy"] is PolicyType.CacheAware
-    assert kw["decode_policy"] is None
+    assert kw["policy"] == "random"
+    assert kw["prefill_policy"] == "cache_aware"
+    assert "decode_policy" not in kw  # not set: Go's default (the --policy)
     assert kw["prefill_urls"] == [("http://p:1", 7)]
     assert kw["port"] == 30000  # the CLI default, not the class default
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -54,6 +55,7 @@ type App struct {
 	pools    []*router.Pool
 	router   *router.Router
 	checker  *worker.Checker
+	inflight atomic.Int64 // requests being served (every route)
 
 	srv, msrv *http.Server
 	ln, mln   net.Listener
@@ -83,6 +85,17 @@ func (a *App) MetricsAddr() string {
 		return ""
 	}
 	return a.mln.Addr().String()
+}
+
+// InFlight is the number of requests the router is serving right now.
+func (a *App) InFlight() int64 { return a.inflight.Load() }
+
+// Abort closes every connection at once, cutting in-flight requests; a
+// Shutdown in progress then returns promptly. It is the second Ctrl-C.
+func (a *App) Abort() {
+	if a.srv != nil {
+		_ = a.srv.Close()
+	}
 }
 
 // Router exposes the HTTP router (management calls).
@@ -191,16 +204,19 @@ func every(ctx context.Context, d time.Duration, f func()) {
 // newPolicy builds a policy with the config's cache-aware settings. The
 // decode pool's round robin rotates, so PD pairs cover every combination.
 func newPolicy(cfg config.Config, name string, obs policy.Observer, role worker.Role) (policy.Policy, error) {
-	return policy.New(name, policy.Options{
-		RotateCycles:        role == worker.Decode,
-		CacheThreshold:      cfg.CacheThreshold,
-		BalanceAbsThreshold: cfg.BalanceAbsThreshold,
-		BalanceRelThreshold: cfg.BalanceRelThreshold,
-		MaxTreeSize:         cfg.MaxTreeSize,
-		EvictionInterval:    time.Duration(cfg.EvictionIntervalSecs) * time.Second,
-		Observer:            obs,
-	})
+	opts := policy.ConfigOptions(cfg)
+	opts.RotateCycles, opts.Observer = role == worker.Decode, obs
+	return policy.New(name, opts)
 }
 
-// transportClient is the one HTTP client the app uses for workers.
-func transportClient() *http.Client { return &http.Client{Transport: proxy.NewTransport()} }
+// newClient is the one HTTP client the app uses for workers (with the
+// configured TLS settings for https:// workers).
+func newClient(cfg config.Config) (*http.Client, error) {
+	t := proxy.NewTransport()
+	tlsCfg, err := workerTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	t.TLSClientConfig = tlsCfg
+	return &http.Client{Transport: t}, nil
+}

@@ -34,12 +34,16 @@ func New(cfg config.Config, opts Options) (*App, error) {
 	}
 	lo := opts.Logging
 	lo.Level, lo.Dir, lo.JSON = cfg.LogLevel, cfg.LogDir, cfg.JSONLog
+	client, err := newClient(cfg)
+	if err != nil {
+		return nil, classed(ClassConfig, "%v", err)
+	}
 	log, closeLog, err := logging.New(lo)
 	if err != nil {
 		return nil, classed(ClassConfig, "log_dir: %v", err)
 	}
 	a := &App{cfg: cfg, log: log, closeLog: closeLog, metrics: metrics.New(!cfg.DisableMetrics),
-		client: transportClient(), done: make(chan struct{})}
+		client: client, done: make(chan struct{})}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	if opts.PolicyOverride != "" {
 		a.cfg.Policy = opts.PolicyOverride
@@ -56,7 +60,8 @@ func New(cfg config.Config, opts Options) (*App, error) {
 	}
 	a.router = router.New(routerOptions(cfg), deps)
 	a.checker = &worker.Checker{
-		Client: a.client, Interval: secs(cfg.WorkerStartupCheckInterval), Timeout: secs(cfg.HealthCheckTimeoutSecs),
+		Client: a.client, Interval: healthInterval(cfg), Timeout: secs(cfg.HealthCheckTimeoutSecs),
+		Endpoint:         cfg.HealthCheckEndpoint,
 		FailureThreshold: cfg.HealthFailureThreshold, SuccessThreshold: cfg.HealthSuccessThreshold,
 		OnChange: a.healthChanged,
 	}
@@ -137,6 +142,7 @@ func (a *App) newWorker(url string, role worker.Role, port *int) *worker.Worker 
 			FailureThreshold: a.cfg.CBFailureThreshold,
 			SuccessThreshold: a.cfg.CBSuccessThreshold,
 			OpenFor:          secs(a.cfg.CBTimeoutDurationSecs),
+			Window:           secs(a.cfg.CBWindowDurationSecs),
 		})
 	}
 	return w
@@ -155,15 +161,17 @@ func routerOptions(cfg config.Config) router.Options {
 		MaxPayloadSize: cfg.MaxPayloadSize,
 		RequestTimeout: secs(cfg.RequestTimeoutSecs),
 		Retry: router.RetryPolicy{MaxRetries: retries, Initial: ms(cfg.RetryInitialBackoffMs),
-			Max: ms(cfg.RetryMaxBackoffMs)},
+			Max: ms(cfg.RetryMaxBackoffMs), Multiplier: cfg.RetryBackoffMultiplier, Jitter: cfg.RetryJitterFactor},
 		RequestIDHeaders:   headers,
 		APIKey:             cfg.APIKey,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 		MaxConcurrent:      cfg.MaxConcurrentRequests,
 		QueueSize:          cfg.QueueSize,
 		QueueTimeout:       secs(cfg.QueueTimeoutSecs),
+		RateLimit:          float64(cfg.RateLimitTokensPerSecond),
 		HealthInterval:     secs(cfg.WorkerStartupCheckInterval),
 		HealthTimeout:      secs(cfg.HealthCheckTimeoutSecs),
+		HealthEndpoint:     cfg.HealthCheckEndpoint,
 		StartupTimeout:     secs(cfg.WorkerStartupTimeoutSecs),
 	}
 }
@@ -175,6 +183,15 @@ func (a *App) healthChanged(w *worker.Worker, healthy bool) {
 	} else {
 		a.log.Warn("worker unhealthy: out of rotation until it recovers", zap.String("worker", w.URL()))
 	}
+}
+
+// healthInterval is the period of health checks: health_check_interval_secs,
+// or worker_startup_check_interval when that is unset (v0.1.6).
+func healthInterval(cfg config.Config) time.Duration {
+	if cfg.HealthCheckIntervalSecs > 0 {
+		return secs(cfg.HealthCheckIntervalSecs)
+	}
+	return secs(cfg.WorkerStartupCheckInterval)
 }
 
 func secs(n int) time.Duration { return time.Duration(n) * time.Second }

@@ -29,7 +29,7 @@ func (a *App) Start() error {
 		return classed(ClassBind, "cannot listen on %s:%d: %v", a.cfg.Host, a.cfg.Port, err)
 	}
 	a.ln = ln
-	a.srv = a.newServer(a.router)
+	a.srv = a.newServer(a.counted(a.router))
 	a.serve(a.srv, ln)
 	a.startMetrics()
 	a.logStartup()
@@ -37,12 +37,28 @@ func (a *App) Start() error {
 	return nil
 }
 
+// counted keeps a.inflight: the requests h is serving, for a graceful stop
+// to report what it waits for.
+func (a *App) counted(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.inflight.Add(1)
+		defer a.inflight.Add(-1)
+		h.ServeHTTP(w, r)
+	})
+}
+
 func (a *App) newServer(h http.Handler) *http.Server {
+	// net/http's own complaints are warnings; raising the level of a logger
+	// already above warn fails (and zap says so in plain text), so only raise it.
+	errLog := a.log
+	if a.log.Core().Enabled(zap.InfoLevel) {
+		errLog = a.log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))
+	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       5 * time.Minute,
-		ErrorLog:          zap.NewStdLog(a.log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
+		ErrorLog:          zap.NewStdLog(errLog),
 	}
 	srv.Protocols = new(http.Protocols)
 	srv.Protocols.SetHTTP1(true)
@@ -69,6 +85,7 @@ func (a *App) startMetrics() {
 		a.log.Warn("metrics listener not started; the router serves without /metrics", zap.String("address", addr), zap.Error(err))
 		return
 	}
+	a.metrics.OnScrape(a.sampleGauges)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", a.metrics.Handler())
 	a.mln, a.msrv = mln, a.newServer(mux)
@@ -85,6 +102,9 @@ func (a *App) logStartup() {
 	if a.mln != nil {
 		a.log.Info("metrics listening", zap.String("address", "http://"+a.MetricsAddr()+"/metrics"))
 	}
+	for _, line := range a.cfg.Ignored() {
+		a.log.Warn("option ignored", zap.String("reason", line))
+	}
 	for _, p := range a.pools {
 		for _, w := range p.Registry.Snapshot() {
 			a.log.Info("worker configured; waiting for it to become healthy", zap.String("worker", w.URL()), zap.String("role", w.Role().String()))
@@ -92,8 +112,9 @@ func (a *App) logStartup() {
 	}
 }
 
-// startBackground starts health checks, the startup watchdog, policy upkeep,
-// load polling (power_of_two) and the gauge sampler.
+// startBackground starts health checks, the startup watchdog, policy upkeep
+// and load polling (power_of_two). State gauges are computed at each scrape
+// (sampleGauges), not by a ticker.
 func (a *App) startBackground() {
 	regs := a.registries()
 	a.goRun("health", func(ctx context.Context) { a.checker.Run(ctx, regs...) })
@@ -110,7 +131,6 @@ func (a *App) startBackground() {
 			})
 		}
 	}
-	a.goRun("gauges", func(ctx context.Context) { every(ctx, time.Second, a.sampleGauges) })
 	if a.cfg.ServiceDiscovery {
 		d := discovery.New(discovery.FromConfig(a.cfg), a.router, a.log, a.metrics)
 		a.goRun("service discovery", d.Run)
@@ -180,7 +200,9 @@ func urls(ws []*worker.Worker) []string {
 }
 
 // sampleGauges refreshes the state gauges: active workers, load range,
-// per-worker health, load, circuit state and tree size.
+// per-worker health, load, running requests, circuit state and tree size (0 for a worker the
+// tree has not seen yet). It runs before every scrape and is safe for
+// concurrent use: each gauge is set atomically.
 func (a *App) sampleGauges() {
 	now := time.Now()
 	active, maxL, minL := 0, int64(0), int64(-1)
@@ -189,6 +211,7 @@ func (a *App) sampleGauges() {
 			load := w.Load()
 			a.metrics.SetWorkerHealth(w.URL(), w.Healthy())
 			a.metrics.SetWorkerLoad(w.URL(), load)
+			a.metrics.SetRunning(w.URL(), load)
 			a.metrics.SetCircuitState(w.URL(), w.CircuitState(now))
 			if !w.Available(now) {
 				continue
@@ -200,8 +223,9 @@ func (a *App) sampleGauges() {
 			}
 		}
 		if ts, ok := p.Policy.(policy.TreeSizer); ok {
-			for url, n := range ts.TreeSizes() {
-				a.metrics.SetTreeSize(url, n)
+			sizes := ts.TreeSizes()
+			for _, w := range p.Registry.Snapshot() {
+				a.metrics.SetTreeSize(w.URL(), sizes[w.URL()])
 			}
 		}
 	}

@@ -43,6 +43,20 @@
 //	      "list_workers"  {} -> {"urls": [...]} (regular) or
 //	                        {"prefill": [...], "decode": [...]} (PD)
 //	      "info"          {} -> {"address": .., "metrics_address": .., "mode": .., "policy": ..}
+//	      "inflight"      {} -> {"inflight": N, "grace_secs": S} (requests being served now)
+//	      "abort"         {} -> {"ok": true}: cut every connection now (a second Ctrl-C
+//	                        while sgl_stop drains)
+//	char* sgl_spec(void)
+//	    {"spec": {"defaults", "cli_defaults", "flags", "policies"}, "version": V}:
+//	    the option table Python derives RouterArgs, argparse and Router(...) from.
+//	char* sgl_config(const char* config_json)
+//	    {"config": {...}}: the effective configuration (defaults filled in,
+//	    validated) that sgl_router_start would run with, or a "config" error.
+//	char* sgl_cli_start(const char* argv_json)
+//	    Runs one `sglang-router` command line (a JSON list of strings, without
+//	    the program name) on a goroutine, writing to the process's stdout and
+//	    stderr: {"handle": H}. sgl_wait answers {"done": true, "exit_code": N}
+//	    once it ends; sgl_stop is Ctrl-C (a router drains for grace_ms).
 //	void sgl_free(char* p)
 //	char* sgl_version(void) -> {"version": V}
 package main

@@ -63,6 +63,9 @@ func waitService(h int64, timeout time.Duration) any {
 		if err := s.Err(); err != nil {
 			return map[string]any{"done": true, "error": errorBody(err)}
 		}
+		if c, ok := s.(interface{ ExitCode() int }); ok {
+			return map[string]any{"done": true, "exit_code": c.ExitCode()}
+		}
 		return map[string]any{"done": true}
 	case <-t.C:
 		return map[string]any{"done": false}

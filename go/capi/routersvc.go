@@ -65,6 +65,11 @@ func (s routerService) Call(method string, args []byte) (any, error) {
 		return ok(rt.RemoveWorker(config.NormalizeURL(a.URL)))
 	case "list_workers":
 		return rt.ListWorkers(), nil
+	case "abort":
+		s.Abort()
+		return map[string]bool{"ok": true}, nil
+	case "inflight":
+		return map[string]any{"inflight": s.InFlight(), "grace_secs": s.Config().ShutdownGracePeriodSecs}, nil
 	case "info":
 		cfg := s.Config()
 		mode := "regular"

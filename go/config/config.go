@@ -56,6 +56,11 @@ func (p PrefillURL) MarshalJSON() ([]byte, error) {
 // Config is immutable once the router starts. Zero values are replaced by
 // Defaults() only through Parse; a Config built by hand should start from
 // Defaults().
+//
+// Adding a field: declare it here (its JSON tag is the Python keyword and,
+// with "_" as "-", the command-line flag), give it a default in Defaults()
+// if zero is not one, and describe it in the flag table (flags.go). The
+// binary, launch_router, RouterArgs and Router(...) all derive from those.
 type Config struct {
 	// Regular mode.
 	WorkerURLs []string `json:"worker_urls"`
@@ -69,6 +74,10 @@ type Config struct {
 	HealthCheckTimeoutSecs     int `json:"health_check_timeout_secs"`
 	HealthFailureThreshold     int `json:"health_failure_threshold"`
 	HealthSuccessThreshold     int `json:"health_success_threshold"`
+	// HealthCheckIntervalSecs is the period of health checks once running;
+	// 0 means WorkerStartupCheckInterval (the v0.1.6 behaviour).
+	HealthCheckIntervalSecs int    `json:"health_check_interval_secs"`
+	HealthCheckEndpoint     string `json:"health_check_endpoint"`
 
 	// cache_aware.
 	CacheThreshold       float64 `json:"cache_threshold"`
@@ -78,25 +87,37 @@ type Config struct {
 	MaxTreeSize          int     `json:"max_tree_size"`
 
 	// Requests.
-	MaxPayloadSize          int64    `json:"max_payload_size"`
-	RequestTimeoutSecs      int      `json:"request_timeout_secs"`
-	APIKey                  string   `json:"api_key"`
-	RequestIDHeaders        []string `json:"request_id_headers"`
-	CORSAllowedOrigins      []string `json:"cors_allowed_origins"`
-	MaxConcurrentRequests   int      `json:"max_concurrent_requests"`
-	QueueSize               int      `json:"queue_size"`
-	QueueTimeoutSecs        int      `json:"queue_timeout_secs"`
-	ShutdownGracePeriodSecs int      `json:"shutdown_grace_period_secs"`
+	MaxPayloadSize     int64    `json:"max_payload_size"`
+	RequestTimeoutSecs int      `json:"request_timeout_secs"`
+	APIKey             string   `json:"api_key"`
+	RequestIDHeaders   []string `json:"request_id_headers"`
+	CORSAllowedOrigins []string `json:"cors_allowed_origins"`
+	// MaxConcurrentRequests <= 0 (the original's -1) means unlimited.
+	MaxConcurrentRequests int `json:"max_concurrent_requests"`
+	QueueSize             int `json:"queue_size"`
+	QueueTimeoutSecs      int `json:"queue_timeout_secs"`
+	// RateLimitTokensPerSecond, when > 0, also bounds admissions per second
+	// (a token bucket holding up to MaxConcurrentRequests tokens).
+	RateLimitTokensPerSecond int `json:"rate_limit_tokens_per_second"`
+	ShutdownGracePeriodSecs  int `json:"shutdown_grace_period_secs"`
 
 	// Retries and circuit breaker.
-	RetryMaxRetries       int  `json:"retry_max_retries"`
-	RetryInitialBackoffMs int  `json:"retry_initial_backoff_ms"`
-	RetryMaxBackoffMs     int  `json:"retry_max_backoff_ms"`
-	DisableRetries        bool `json:"disable_retries"`
-	CBFailureThreshold    int  `json:"cb_failure_threshold"`
-	CBSuccessThreshold    int  `json:"cb_success_threshold"`
-	CBTimeoutDurationSecs int  `json:"cb_timeout_duration_secs"`
-	DisableCircuitBreaker bool `json:"disable_circuit_breaker"`
+	RetryMaxRetries        int     `json:"retry_max_retries"`
+	RetryInitialBackoffMs  int     `json:"retry_initial_backoff_ms"`
+	RetryMaxBackoffMs      int     `json:"retry_max_backoff_ms"`
+	RetryBackoffMultiplier float64 `json:"retry_backoff_multiplier"`
+	RetryJitterFactor      float64 `json:"retry_jitter_factor"`
+	DisableRetries         bool    `json:"disable_retries"`
+	CBFailureThreshold     int     `json:"cb_failure_threshold"`
+	CBSuccessThreshold     int     `json:"cb_success_threshold"`
+	CBTimeoutDurationSecs  int     `json:"cb_timeout_duration_secs"`
+	CBWindowDurationSecs   int     `json:"cb_window_duration_secs"`
+	DisableCircuitBreaker  bool    `json:"disable_circuit_breaker"`
+
+	// TLS towards workers (mTLS).
+	ClientCertPath string   `json:"client_cert_path"`
+	ClientKeyPath  string   `json:"client_key_path"`
+	CACertPaths    []string `json:"ca_cert_paths"`
 
 	// Logging and metrics.
 	LogDir         string `json:"log_dir"`
@@ -123,10 +144,15 @@ type Config struct {
 	DecodeURLs       []string     `json:"decode_urls"`
 	PrefillPolicy    string       `json:"prefill_policy"`
 	DecodePolicy     string       `json:"decode_policy"`
+
+	// Options of the original's 0.2.x line that select features this router
+	// does not have (compat.go says what each one does here).
+	Compat
 }
 
-// Defaults returns the defaults of the Python Router class (SPEC section 1).
-// The CLI has its own defaults (port 30000, cache_aware) and sends them explicitly.
+// Defaults returns the defaults of the Python Router class (SPEC section 1);
+// CLIDefaults has the command line's. Options of the original's 0.2.x line
+// that v0.1.6 did not have take that line's defaults.
 func Defaults() Config {
 	return Config{
 		WorkerURLs:                 []string{},
@@ -138,6 +164,7 @@ func Defaults() Config {
 		HealthCheckTimeoutSecs:     5,
 		HealthFailureThreshold:     3,
 		HealthSuccessThreshold:     2,
+		HealthCheckEndpoint:        "/health",
 		CacheThreshold:             0.5,
 		BalanceAbsThreshold:        32,
 		BalanceRelThreshold:        1.0001,
@@ -146,33 +173,81 @@ func Defaults() Config {
 		MaxPayloadSize:             256 << 20,
 		RequestTimeoutSecs:         600,
 		RequestIDHeaders:           []string{"x-request-id", "x-correlation-id", "x-trace-id", "request-id"},
+		CORSAllowedOrigins:         []string{},
+		MaxConcurrentRequests:      -1,
+		QueueSize:                  100,
 		QueueTimeoutSecs:           60,
 		ShutdownGracePeriodSecs:    180,
-		RetryMaxRetries:            3,
+		RetryMaxRetries:            5,
 		RetryInitialBackoffMs:      50,
-		RetryMaxBackoffMs:          5000,
-		CBFailureThreshold:         5,
-		CBSuccessThreshold:         2,
-		CBTimeoutDurationSecs:      30,
+		RetryMaxBackoffMs:          30000,
+		RetryBackoffMultiplier:     1.5,
+		RetryJitterFactor:          0.2,
+		CBFailureThreshold:         10,
+		CBSuccessThreshold:         3,
+		CBTimeoutDurationSecs:      60,
+		CBWindowDurationSecs:       120,
+		CACertPaths:                []string{},
 		LogLevel:                   "info",
 		PrometheusHost:             "127.0.0.1",
 		PrometheusPort:             29000,
+		Selector:                   map[string]string{},
 		ServiceDiscoveryPort:       80,
+		PrefillSelector:            map[string]string{},
+		DecodeSelector:             map[string]string{},
 		BootstrapPortAnnotation:    DefaultAnnotation,
+		PrefillURLs:                []PrefillURL{},
+		DecodeURLs:                 []string{},
+		Compat:                     compatDefaults(),
 	}
 }
 
-// Parse decodes a JSON object over Defaults(): absent or null fields keep
-// their defaults. Unknown fields are an error so a typo never passes silently.
-func Parse(data []byte) (Config, error) {
+// CLIDefaults are the command line's defaults: the Router class's except
+// port 30000 and policy cache_aware, as in the original.
+func CLIDefaults() Config {
 	c := Defaults()
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return c, fmt.Errorf("invalid router configuration: %w", err)
-	}
-	if c.LogLevel == "" {
-		c.LogLevel = "info"
+	c.Port = 30000
+	c.Policy = PolicyCacheAware
+	return c
+}
+
+// Parse decodes a JSON object over Defaults(): absent or null fields keep
+// their defaults (lists and maps included: null is "not set", [] is
+// "empty"). Unknown fields are an error so a typo never passes silently.
+func Parse(data []byte) (Config, error) {
+	c, err := decodeOver(Defaults(), data)
+	if err != nil {
+		return c, err
 	}
 	return c, c.Validate()
+}
+
+// decodeOver decodes the JSON object data over base, skipping null members.
+func decodeOver(base Config, data []byte) (Config, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
+		return base, fmt.Errorf("invalid router configuration: expected a JSON object: %v", describe(err, data))
+	}
+	for k, v := range fields {
+		if bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+			delete(fields, k)
+		}
+	}
+	set, _ := json.Marshal(fields)
+	dec := json.NewDecoder(bytes.NewReader(set))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&base); err != nil {
+		return base, fmt.Errorf("invalid router configuration: %w", err)
+	}
+	if base.LogLevel == "" {
+		base.LogLevel = "info"
+	}
+	return base, nil
+}
+
+func describe(err error, data []byte) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("got %.40s", data)
 }

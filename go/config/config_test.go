@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -57,7 +58,33 @@ func TestValidationNamesTheField(t *testing.T) {
 }
 
 func TestPowerOfTwoWithDiscoveryNeedsNoStaticWorkers(t *testing.T) {
-	if _, err := Parse([]byte(`{"policy":"power_of_two","service_discovery":true}`)); err != nil {
+	if _, err := Parse([]byte(`{"policy":"power_of_two","service_discovery":true,"selector":{"app":"x"}}`)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestParseTreatsNullAsDefaultForListsAndMaps(t *testing.T) {
+	c, err := Parse([]byte(`{"request_id_headers":null,"selector":null,"cors_allowed_origins":null,"worker_urls":null,"prefill_urls":null}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Defaults()
+	if !reflect.DeepEqual(c, d) {
+		t.Errorf("null changed defaults:\n%+v\nwant\n%+v", c, d)
+	}
+	if len(c.RequestIDHeaders) != 4 {
+		t.Errorf("request_id_headers %v", c.RequestIDHeaders)
+	}
+	empty, err := Parse([]byte(`{"request_id_headers":[]}`))
+	if err != nil || empty.RequestIDHeaders == nil || len(empty.RequestIDHeaders) != 0 {
+		t.Errorf("[] must mean an empty list: %v %v", empty.RequestIDHeaders, err)
+	}
+}
+
+func TestParseRejectsNonObjects(t *testing.T) {
+	for _, in := range []string{`null`, `[]`, `"x"`, `{`, ``} {
+		if _, err := Parse([]byte(in)); err == nil || !strings.Contains(err.Error(), "JSON object") {
+			t.Errorf("%q: error %v", in, err)
+		}
 	}
 }

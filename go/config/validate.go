@@ -16,7 +16,7 @@ func (c *Config) Validate() error {
 	for _, p := range []struct{ field, value string }{
 		{"policy", c.Policy}, {"prefill_policy", c.PrefillPolicy}, {"decode_policy", c.DecodePolicy},
 	} {
-		if p.value != "" && !isPolicy(p.value) {
+		if p.value != "" && p.value != PolicyBucket && !isPolicy(p.value) {
 			bad("%s: unknown policy %q (choose from %s)", p.field, p.value, strings.Join(Policies, ", "))
 		}
 	}
@@ -35,6 +35,24 @@ func (c *Config) Validate() error {
 	if c.BalanceRelThreshold < 1 {
 		bad("balance_rel_threshold: %v must be at least 1.0", c.BalanceRelThreshold)
 	}
+	if c.RetryBackoffMultiplier < 1 {
+		bad("retry_backoff_multiplier: %v must be at least 1.0", c.RetryBackoffMultiplier)
+	}
+	if c.RetryJitterFactor < 0 || c.RetryJitterFactor > 1 {
+		bad("retry_jitter_factor: %v must be between 0.0 and 1.0", c.RetryJitterFactor)
+	}
+	if c.RetryMaxBackoffMs < c.RetryInitialBackoffMs {
+		bad("retry_max_backoff_ms: %d must be at least retry_initial_backoff_ms (%d)", c.RetryMaxBackoffMs, c.RetryInitialBackoffMs)
+	}
+	if c.QueueSize > 0 && c.QueueTimeoutSecs == 0 && c.MaxConcurrentRequests > 0 {
+		bad("queue_timeout_secs: must be > 0 when queue_size > 0")
+	}
+	if !validEndpoint(c.HealthCheckEndpoint) {
+		bad("health_check_endpoint: %q must be a path starting with / (letters, digits and -._~/ only)", c.HealthCheckEndpoint)
+	}
+	if (c.ClientCertPath == "") != (c.ClientKeyPath == "") {
+		bad("client_cert_path and client_key_path: give both or neither")
+	}
 	for _, n := range []struct {
 		field string
 		value int64
@@ -50,7 +68,10 @@ func (c *Config) Validate() error {
 		{"max_tree_size", int64(c.MaxTreeSize), 1},
 		{"max_payload_size", c.MaxPayloadSize, 1},
 		{"request_timeout_secs", int64(c.RequestTimeoutSecs), 1},
-		{"max_concurrent_requests", int64(c.MaxConcurrentRequests), 0},
+		{"max_concurrent_requests", int64(c.MaxConcurrentRequests), -1},
+		{"rate_limit_tokens_per_second", int64(c.RateLimitTokensPerSecond), 0},
+		{"health_check_interval_secs", int64(c.HealthCheckIntervalSecs), 0},
+		{"cb_window_duration_secs", int64(c.CBWindowDurationSecs), 1},
 		{"queue_size", int64(c.QueueSize), 0},
 		{"queue_timeout_secs", int64(c.QueueTimeoutSecs), 0},
 		{"shutdown_grace_period_secs", int64(c.ShutdownGracePeriodSecs), 0},
@@ -67,9 +88,11 @@ func (c *Config) Validate() error {
 		}
 	}
 	if !isLogLevel(c.LogLevel) {
-		bad("log_level: unknown level %q (choose from debug, info, warning, error, critical)", c.LogLevel)
+		bad("log_level: unknown level %q (choose from %s)", c.LogLevel, strings.Join(LogLevels, ", "))
 	}
 	errs = append(errs, c.validateWorkers()...)
+	errs = append(errs, c.validateDiscovery()...)
+	errs = append(errs, c.refused()...)
 	return errors.Join(errs...)
 }
 
@@ -104,7 +127,42 @@ func (c *Config) validateWorkers() []error {
 	if !c.PDDisaggregation && !c.ServiceDiscovery && c.Policy == PolicyPowerOfTwo && len(c.WorkerURLs) < 2 {
 		errs = append(errs, errors.New("Power-of-two policy requires at least 2 workers"))
 	}
+	if c.PDDisaggregation && !c.ServiceDiscovery {
+		if c.PrefillPolicy == PolicyPowerOfTwo && len(c.PrefillURLs) == 1 {
+			errs = append(errs, errors.New("Power-of-two policy for prefill requires at least 2 prefill workers"))
+		}
+		if c.DecodePolicy == PolicyPowerOfTwo && len(c.DecodeURLs) == 1 {
+			errs = append(errs, errors.New("Power-of-two policy for decode requires at least 2 decode workers"))
+		}
+	}
 	return errs
+}
+
+// validateDiscovery refuses a discovery that would route to every pod of
+// the cluster, with the original's messages.
+func (c *Config) validateDiscovery() []error {
+	switch {
+	case !c.ServiceDiscovery:
+	case !c.PDDisaggregation && len(c.Selector) == 0:
+		return []error{errors.New("selector: Regular mode with service discovery requires a non-empty selector")}
+	case c.PDDisaggregation && len(c.PrefillSelector) == 0 && len(c.DecodeSelector) == 0:
+		return []error{errors.New("prefill_selector, decode_selector: PD mode with service discovery requires at least one non-empty selector (prefill or decode)")}
+	}
+	return nil
+}
+
+// validEndpoint accepts an absolute URL path of unreserved characters.
+func validEndpoint(p string) bool {
+	if !strings.HasPrefix(p, "/") || len(p) > 256 {
+		return false
+	}
+	for _, r := range p {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~/", r)
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckURL accepts absolute http(s) URLs with a host.
@@ -112,6 +170,9 @@ func CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("invalid URL %q: %v", raw, err)
+	}
+	if u.Scheme == "grpc" || u.Scheme == "grpcs" {
+		return fmt.Errorf("invalid URL %q: grpc:// workers (the original router's gRPC mode) are not supported; this router speaks HTTP to SGLang workers", raw)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("invalid URL %q: scheme must be http or https", raw)

@@ -7,6 +7,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -19,6 +20,9 @@ type Metrics struct {
 	enabled bool
 	reg     *prometheus.Registry
 	handler http.Handler
+	// onScrape, when set, brings the state gauges up to date before each
+	// scrape, so they are current from the first one.
+	onScrape atomic.Pointer[func()]
 
 	// Regular-mode request path.
 	requests  *series[string, timedCounter] // requests_total + request_duration_seconds
@@ -59,12 +63,22 @@ func New(enabled bool) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	m := &Metrics{enabled: enabled, reg: reg}
-	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+	inner := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError,
+	})
+	m.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := m.onScrape.Load(); f != nil {
+			(*f)()
+		}
+		inner.ServeHTTP(w, r)
 	})
 	m.build(builder{reg: reg})
 	return m
 }
+
+// OnScrape sets f to run before every scrape of Handler (the owner's
+// refresh of state gauges). f must be safe for concurrent use.
+func (m *Metrics) OnScrape(f func()) { m.onScrape.Store(&f) }
 
 // Handler serves the registry in the Prometheus text format; mount it at /metrics.
 func (m *Metrics) Handler() http.Handler { return m.handler }

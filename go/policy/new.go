@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/sgl-project/sglang-router-go/go/config"
 )
 
 // Policy names. The first four are the user-facing ones (config.Policies);
@@ -41,14 +43,18 @@ type Options struct {
 	RotateCycles bool
 }
 
-// DefaultOptions returns the router's defaults (SPEC section 2).
-func DefaultOptions() Options {
+// DefaultOptions returns the router's defaults: those of config.Defaults().
+func DefaultOptions() Options { return ConfigOptions(config.Defaults()) }
+
+// ConfigOptions returns the cache-aware settings of c (randomness, clock,
+// observer and rotation left unset).
+func ConfigOptions(c config.Config) Options {
 	return Options{
-		CacheThreshold:      0.5,
-		BalanceAbsThreshold: 32,
-		BalanceRelThreshold: 1.0001,
-		MaxTreeSize:         1 << 24,
-		EvictionInterval:    60 * time.Second,
+		CacheThreshold:      c.CacheThreshold,
+		BalanceAbsThreshold: c.BalanceAbsThreshold,
+		BalanceRelThreshold: c.BalanceRelThreshold,
+		MaxTreeSize:         c.MaxTreeSize,
+		EvictionInterval:    time.Duration(c.EvictionIntervalSecs) * time.Second,
 	}
 }
 

@@ -9,27 +9,23 @@ import (
 
 func liveness(w http.ResponseWriter, _ *http.Request, _ string) int { return plainOK(w, "OK") }
 
-// health answers from the health checker's cached verdicts: 200 when every
-// worker of every pool is healthy, else 503 naming the unhealthy ones.
+// health answers from the health checker's cached verdicts: 200 when no
+// registered worker is unhealthy, else 503 naming the unhealthy ones. An
+// empty pool is healthy, as in v0.1.6 (a router started for discovery or
+// before /add_worker); /readiness says whether it can serve.
 func (rt *Router) health(w http.ResponseWriter, _ *http.Request, _ string) int {
 	var unhealthy []string
-	total := 0
 	for _, p := range rt.pools() {
 		for _, wk := range p.Registry.Snapshot() {
-			total++
 			if !wk.Healthy() {
 				unhealthy = append(unhealthy, wk.URL())
 			}
 		}
 	}
-	status, msg := http.StatusOK, "All servers healthy"
-	switch {
-	case total == 0:
-		status, msg = http.StatusServiceUnavailable, "No workers registered"
-	case len(unhealthy) > 0:
-		status, msg = http.StatusServiceUnavailable, "Unhealthy servers: "+strings.Join(unhealthy, ", ")
+	if len(unhealthy) > 0 {
+		return plainText(w, http.StatusServiceUnavailable, "Unhealthy servers: "+strings.Join(unhealthy, ", "))
 	}
-	return plainText(w, status, msg)
+	return plainText(w, http.StatusOK, "All servers healthy")
 }
 
 // readiness is 200 when the router can serve a request now: a healthy

@@ -6,28 +6,54 @@ import (
 	"time"
 )
 
-// limiter bounds concurrent generation requests: up to max run, up to
-// queueSize more wait (each at most queueTimeout), the rest get 429.
+// limiter bounds generation requests: up to max run at once, up to
+// queueSize more wait (each at most queueTimeout), the rest get 429. With a
+// rate, a token bucket also bounds admissions per second (bursts of up to
+// max, or of one second's worth when concurrency is unlimited); a request
+// without a token waits like a queued one.
 type limiter struct {
 	slots   chan struct{} // nil = unlimited
 	waiting chan struct{} // queue tickets
 	timeout time.Duration
+	rate    *bucket // nil = no rate limit
 }
 
 func newLimiter(o Options) *limiter {
-	if o.MaxConcurrent <= 0 {
-		return &limiter{}
+	l := &limiter{timeout: o.QueueTimeout}
+	if o.MaxConcurrent > 0 {
+		l.slots = make(chan struct{}, o.MaxConcurrent)
+		l.waiting = make(chan struct{}, o.QueueSize)
 	}
-	return &limiter{
-		slots:   make(chan struct{}, o.MaxConcurrent),
-		waiting: make(chan struct{}, o.QueueSize),
-		timeout: o.QueueTimeout,
+	if o.RateLimit > 0 {
+		burst := float64(o.MaxConcurrent)
+		if burst <= 0 {
+			burst = max(1, o.RateLimit)
+		}
+		l.rate = newBucket(burst, o.RateLimit, nil)
 	}
+	return l
 }
 
 // acquire returns a release function, or ErrQueueFull / ErrQueueTimeout,
 // or why ctx ended while it waited.
 func (l *limiter) acquire(ctx context.Context) (func(), error) {
+	release, err := l.acquireSlot(ctx)
+	if err != nil || l.rate == nil {
+		return release, err
+	}
+	maxWait := l.timeout
+	if l.waiting != nil && cap(l.waiting) == 0 {
+		maxWait = 0 // no queue: a request without a token is refused at once
+	}
+	if err := l.rate.take(ctx, maxWait); err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
+}
+
+// acquireSlot takes a concurrency slot (queueing for one if allowed).
+func (l *limiter) acquireSlot(ctx context.Context) (func(), error) {
 	if l.slots == nil {
 		return func() {}, nil
 	}

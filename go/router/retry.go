@@ -13,6 +13,11 @@ type RetryPolicy struct {
 	MaxRetries int // extra attempts after the first; 0 disables retries
 	Initial    time.Duration
 	Max        time.Duration
+	// Multiplier grows the backoff per retry; below 1 means 2.
+	Multiplier float64
+	// Jitter spreads each backoff uniformly over d*(1±Jitter), so retries of
+	// many requests do not synchronise; 0 means none.
+	Jitter float64
 }
 
 // retryableStatus lists worker answers that mean "try elsewhere": the worker
@@ -29,21 +34,31 @@ func retryableStatus(code int) bool {
 	return false
 }
 
-// backoff is the wait before retry number n (1-based): exponential from
-// Initial, capped at Max, with full jitter in [d/2, d] so retries of many
-// requests do not synchronise.
+// backoff is the wait before retry number n (1-based): Initial times
+// Multiplier^(n-1), capped at Max, then jittered (the original's rule).
 func (p RetryPolicy) backoff(n int) time.Duration {
-	d := p.Initial
-	for i := 1; i < n && d < p.Max; i++ {
-		d *= 2
+	return p.backoffWith(n, rand.Float64)
+}
+
+// backoffWith is backoff with the random source injected; rnd returns a
+// uniform number in [0, 1).
+func (p RetryPolicy) backoffWith(n int, rnd func() float64) time.Duration {
+	mult := p.Multiplier
+	if mult < 1 {
+		mult = 2
 	}
-	if d > p.Max {
-		d = p.Max
+	d := float64(p.Initial)
+	for i := 1; i < n && d < float64(p.Max); i++ {
+		d *= mult
+	}
+	d = min(d, float64(p.Max))
+	if p.Jitter > 0 {
+		d *= 1 + p.Jitter*(2*rnd()-1)
 	}
 	if d <= 0 {
 		return 0
 	}
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	return time.Duration(d)
 }
 
 // sleep waits d or until ctx ends.

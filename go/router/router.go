@@ -22,12 +22,14 @@ type Options struct {
 	RequestIDHeaders   []string // lower-case header names, first present wins
 	APIKey             string   // sent to workers as a bearer token when the client sent none
 	CORSAllowedOrigins []string
-	MaxConcurrent      int // 0 = unlimited
+	MaxConcurrent      int // <= 0: unlimited
 	QueueSize          int
 	QueueTimeout       time.Duration
+	RateLimit          float64 // admissions per second; <= 0: no rate limit
 	// Health settings used by /add_worker to wait for a new worker.
 	HealthInterval time.Duration
 	HealthTimeout  time.Duration
+	HealthEndpoint string // path probed on a new worker; "" means /health
 	StartupTimeout time.Duration
 }
 

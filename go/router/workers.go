@@ -120,7 +120,7 @@ func (rt *Router) waitHealthy(ctx context.Context, url string) error {
 	tick := time.NewTicker(rt.opts.HealthInterval)
 	defer tick.Stop()
 	for {
-		if worker.Probe(ctx, rt.proxy.Client, url+"/health", rt.opts.HealthTimeout) {
+		if worker.Probe(ctx, rt.proxy.Client, url+rt.healthEndpoint(), rt.opts.HealthTimeout) {
 			return nil
 		}
 		select {
@@ -153,4 +153,11 @@ func (rt *Router) RemoveWorker(url string) error {
 		}
 	}
 	return fmt.Errorf("%w: %s", ErrWorkerUnknown, url)
+}
+
+func (rt *Router) healthEndpoint() string {
+	if rt.opts.HealthEndpoint == "" {
+		return "/health"
+	}
+	return rt.opts.HealthEndpoint
 }

@@ -68,6 +68,10 @@ type Config struct {
 	// BootstrapTimeoutMs for the prefill of its room; default 30000.
 	BootstrapPort      int     `json:"bootstrap_port"`
 	BootstrapTimeoutMs float64 `json:"bootstrap_timeout_ms"`
+	// DisaggregationBootstrapPort is the port a decode server assumes when
+	// the router sends "bootstrap_port": null (a prefill listed with
+	// "none"), as SGLang does with --disaggregation-bootstrap-port; default 8998.
+	DisaggregationBootstrapPort int `json:"disaggregation_bootstrap_port"`
 
 	// Access control, on every server.
 	APIKey          string `json:"api_key"`           // require "Authorization: Bearer KEY" (401 otherwise)
@@ -112,6 +116,7 @@ func (c Config) WithDefaults() Config {
 	setFloat(&c.PrefillTokensPerSec, 10000)
 	setFloat(&c.DecodeTokensPerSec, 50)
 	setFloat(&c.BootstrapTimeoutMs, 30000)
+	setInt(&c.DisaggregationBootstrapPort, 8998)
 	return c
 }
 
@@ -127,6 +132,7 @@ func (c Config) Validate() error {
 		{c.Workers < 1 || c.Workers > 1024, "workers must be in [1, 1024]"},
 		{c.BasePort < 0 || c.BasePort+c.Workers-1 > 65535, "base_port out of range"},
 		{c.BootstrapPort < 0 || c.BootstrapPort+c.Workers-1 > 65535, "bootstrap_port out of range"},
+		{c.DisaggregationBootstrapPort < 1 || c.DisaggregationBootstrapPort > 65535, "disaggregation_bootstrap_port out of range"},
 		{c.VocabSize < 2, "vocab_size must be >= 2"},
 		{c.BlockSize < 1, "block_size must be >= 1"},
 		{c.CacheCapacityTokens < -1, "cache_capacity_tokens must be -1 (no cache), 0 (default) or positive"},

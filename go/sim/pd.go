@@ -31,7 +31,7 @@ func (s *Server) roomsFor(r *request) ([]*roomRef, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := pdList[int](r.pd.BootstrapPort, "bootstrap_port", "an integer", role, n, true)
+	ports, err := s.bootstrapPorts(r.pd.BootstrapPort, role, n)
 	if err != nil {
 		return nil, err
 	}
@@ -42,6 +42,32 @@ func (s *Server) roomsFor(r *request) ([]*roomRef, error) {
 		ref.host, ref.port = hosts[i], ports[i]
 	}
 	return refs, nil
+}
+
+// bootstrapPorts reads bootstrap_port as n ports. A null port (the whole
+// field or an entry) means the server's default bootstrap port, as SGLang's
+// scheduler does with a request whose bootstrap_port is None.
+func (s *Server) bootstrapPorts(raw json.RawMessage, role string, n int) ([]int, error) {
+	def := s.cfg.DisaggregationBootstrapPort
+	if isNull(raw) {
+		ports := make([]int, n)
+		for i := range ports {
+			ports[i] = def
+		}
+		return ports, nil
+	}
+	given, err := pdList[*int](raw, "bootstrap_port", "an integer or null", role, n, true)
+	if err != nil {
+		return nil, err
+	}
+	ports := make([]int, n)
+	for i, p := range given {
+		ports[i] = def
+		if p != nil {
+			ports[i] = *p
+		}
+	}
+	return ports, nil
 }
 
 // pdList reads one bootstrap field as n values; a single value is spread

@@ -21,9 +21,18 @@ type pdPair struct {
 
 func newPDPair(t *testing.T, decodeCfg Config) *pdPair {
 	t.Helper()
+	return newPDPairWith(t, func(int) Config { return decodeCfg })
+}
+
+// newPDPairWith builds the decode server's config knowing the prefill
+// server's bootstrap port.
+func newPDPairWith(t *testing.T, decodeConfig func(bootPort int) Config) *pdPair {
+	t.Helper()
 	p, pts := testServer(t, Config{Role: RolePrefill, BlockSize: 4})
 	boot := httptest.NewServer(p.BootstrapHandler())
 	t.Cleanup(boot.Close)
+	_, bootPort := hostPort(t, boot.URL)
+	decodeCfg := decodeConfig(bootPort)
 	decodeCfg.Role = RoleDecode
 	d, dts := testServer(t, decodeCfg)
 	host, port := hostPort(t, boot.URL)
@@ -156,8 +165,6 @@ func TestPDErrors(t *testing.T) {
 			400, "bootstrap_room is required on a decode server"},
 		{"decode without host", pd.decURL, fmt.Sprintf(`{"text": %s, "bootstrap_port": %d, "bootstrap_room": 1}`, prompt, pd.bootPort),
 			400, "bootstrap_host is required"},
-		{"decode with null port", pd.decURL, fmt.Sprintf(`{"text": %s, "bootstrap_host": %q, "bootstrap_port": null, "bootstrap_room": 1}`, prompt, pd.bootHost),
-			400, "bootstrap_port is required"},
 		{"room not a number", pd.decURL, pd.body(prompt, `"x"`), 400, "bootstrap_room must be a non-negative integer"},
 		{"prefill without room", pd.prefillURL, `{"text": "a"}`, 400, "bootstrap_room is required on a prefill server"},
 		{"unknown room times out", pd.decURL, pd.body(prompt, "12345"), 500, "bootstrap room 12345 was not prefilled"},
@@ -199,5 +206,29 @@ func TestRoomRegistryForgetsAbandonedWaits(t *testing.T) {
 	}
 	if len(r.rooms) != maxRooms {
 		t.Fatalf("%d rooms kept, want the bound %d", len(r.rooms), maxRooms)
+	}
+}
+
+// A prefill server listed with "none" reaches decode as "bootstrap_port":
+// null; like SGLang, the decode server then uses its own default bootstrap
+// port (--disaggregation-bootstrap-port), here the prefill's.
+func TestPDNullBootstrapPortMeansTheDecodeServersDefault(t *testing.T) {
+	pd := newPDPairWith(t, func(bootPort int) Config { return Config{DisaggregationBootstrapPort: bootPort} })
+	prompt := fmt.Sprintf("%q", words(0, 8))
+	for i, port := range []string{"null", "[null]"} {
+		room := fmt.Sprint(100 + i)
+		body := fmt.Sprintf(`{"text": %s, "sampling_params": {"max_new_tokens": 2}, "bootstrap_host": %q, "bootstrap_port": %s, "bootstrap_room": %s}`,
+			prompt, pd.bootHost, port, room)
+		done := make(chan result)
+		go func() {
+			code, b := post(t, pd.decURL+"/generate", body)
+			done <- result{code, b}
+		}()
+		if code, b := post(t, pd.prefillURL+"/generate", body); code != 200 {
+			t.Fatalf("prefill: %d %s", code, b)
+		}
+		if r := <-done; r.code != 200 {
+			t.Fatalf("decode with bootstrap_port %s: %d %s", port, r.code, r.body)
+		}
 	}
 }

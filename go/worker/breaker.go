@@ -11,6 +11,9 @@ type BreakerConfig struct {
 	FailureThreshold int           // consecutive failures that open the circuit
 	SuccessThreshold int           // consecutive half-open successes that close it
 	OpenFor          time.Duration // how long an open circuit rejects before probing
+	// Window, when > 0, bounds how far apart failures may be to add up: a
+	// failure more than Window after the previous one starts a new count.
+	Window time.Duration
 }
 
 // Circuit states, as exported in the circuit-state metric.
@@ -28,9 +31,10 @@ type breaker struct {
 	cfg       BreakerConfig
 	openUntil atomic.Int64 // unix nanos; 0 when closed
 
-	mu        sync.Mutex
-	failures  int
-	successes int
+	mu          sync.Mutex
+	failures    int
+	successes   int
+	lastFailure time.Time
 }
 
 func (b *breaker) allow(now time.Time) bool {
@@ -69,6 +73,10 @@ func (b *breaker) record(ok bool, now time.Time) (opened bool) {
 		return false
 	}
 	b.successes = 0
+	if b.cfg.Window > 0 && !b.lastFailure.IsZero() && now.Sub(b.lastFailure) > b.cfg.Window {
+		b.failures = 0 // the previous failures are too old to count with this one
+	}
+	b.lastFailure = now
 	b.failures++
 	if halfOpen || b.failures >= b.cfg.FailureThreshold {
 		b.failures = 0

@@ -43,9 +43,10 @@ func (w *Worker) RecordHealth(ok bool, failThreshold, okThreshold int) (changed 
 	return false
 }
 
-// Checker polls GET {url}/health on every worker of its registries.
+// Checker polls GET {url}{Endpoint} on every worker of its registries.
 type Checker struct {
 	Client           *http.Client
+	Endpoint         string // path of the health check; "" means /health
 	Interval         time.Duration
 	Timeout          time.Duration
 	FailureThreshold int
@@ -85,7 +86,7 @@ func (c *Checker) CheckAll(ctx context.Context, regs ...*Registry) {
 
 // CheckOne runs one health check on w and applies its result.
 func (c *Checker) CheckOne(ctx context.Context, w *Worker) bool {
-	ok := Probe(ctx, c.Client, w.url+"/health", c.Timeout)
+	ok := Probe(ctx, c.Client, w.url+c.endpoint(), c.Timeout)
 	if ctx.Err() != nil {
 		return ok // shutting down: a cancelled probe says nothing about the worker
 	}
@@ -93,6 +94,13 @@ func (c *Checker) CheckOne(ctx context.Context, w *Worker) bool {
 		c.OnChange(w, ok)
 	}
 	return ok
+}
+
+func (c *Checker) endpoint() string {
+	if c.Endpoint == "" {
+		return "/health"
+	}
+	return c.Endpoint
 }
 
 // Probe reports whether GET url answers 2xx within timeout.

@@ -154,3 +154,33 @@ func TestEstimatedLoadCorrectsAStalePoll(t *testing.T) {
 		t.Fatalf("after three finished: %d, want 9", got)
 	}
 }
+
+func TestBreakerWindowForgetsOldFailures(t *testing.T) {
+	w := New("http://a", Regular, nil).WithBreaker(BreakerConfig{FailureThreshold: 2, SuccessThreshold: 1, OpenFor: time.Minute, Window: 10 * time.Second})
+	t0 := time.Unix(1000, 0)
+	if w.RecordOutcome(false, t0) || w.RecordOutcome(false, t0.Add(11*time.Second)) {
+		t.Fatal("failures further apart than the window opened the circuit")
+	}
+	if !w.RecordOutcome(false, t0.Add(15*time.Second)) {
+		t.Fatal("two failures within the window must open it")
+	}
+}
+
+func TestCheckerProbesTheConfiguredEndpoint(t *testing.T) {
+	var paths sync.Map
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths.Store(r.URL.Path, true)
+		if r.URL.Path != "/ready" {
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	c := &Checker{Client: srv.Client(), Timeout: time.Second, Endpoint: "/ready", FailureThreshold: 1, SuccessThreshold: 1}
+	w := New(srv.URL, Regular, nil)
+	if !c.CheckOne(context.Background(), w) || !w.Healthy() {
+		t.Fatal("a worker answering on the configured endpoint must be healthy")
+	}
+	if _, asked := paths.Load("/health"); asked {
+		t.Fatal("probed /health instead of the configured endpoint")
+	}
+}

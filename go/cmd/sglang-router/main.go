@@ -1,96 +1,22 @@
 // Command sglang-router is the standalone router: the same flags as
-// `python -m sglang_router.launch_router`, built from the same code as the
-// Python package's library.
+// `python -m sglang_router.launch_router` and the same subcommands as the
+// Python package's `sglang-router` (package cli has them all).
 package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
-	"github.com/sgl-project/sglang-router-go/go/app"
+	"github.com/sgl-project/sglang-router-go/go/cli"
 )
 
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "-h", "--help":
-			usage(stdout)
-			return 0
-		case "--print-flags":
-			_ = json.NewEncoder(stdout).Encode(flagTable())
-			return 0
-		case "bench":
-			return runBench(args[1:], stdout, stderr)
-		case "sim":
-			return runSim(args[1:], stdout, stderr)
-		case "demo":
-			return runDemo(args[1:], stdout, stderr)
-		case "bench-routing":
-			return runRouting(args[1:], stdout, stderr)
-		}
-	}
-	cfg, err := parseArgs(args)
-	if err != nil {
-		fmt.Fprintf(stderr, "sglang-router: error: %v\n", err)
-		return 2
-	}
-	a, err := app.New(cfg, app.Options{})
-	if err != nil {
-		fmt.Fprintf(stderr, "sglang-router: error: %v\n", err)
-		return 2
-	}
-	if err := a.Start(); err != nil {
-		fmt.Fprintf(stderr, "sglang-router: error: %v\n", err)
-		return 1
-	}
-	return waitForEnd(a, time.Duration(cfg.ShutdownGracePeriodSecs)*time.Second, stderr)
-}
-
-// waitForEnd blocks until SIGINT/SIGTERM (graceful stop) or a fatal error.
-func waitForEnd(a *app.App, grace time.Duration, stderr io.Writer) int {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	select {
-	case <-sig:
-		ctx, cancel := context.WithTimeout(context.Background(), grace)
-		defer cancel()
-		_ = a.Shutdown(ctx)
-		return 0
-	case <-a.Done():
-		if err := a.Err(); err != nil {
-			fmt.Fprintf(stderr, "sglang-router: error: %v\n", err)
-			return 1
-		}
-		return 0
-	}
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: sglang-router [flags]   (the flags of python -m sglang_router.launch_router)")
-	fmt.Fprintln(w, "       sglang-router sim [-workers N] [-role regular|prefill|decode] [-time-scale X] [-config JSON]")
-	fmt.Fprintln(w, "       sglang-router demo [-workers N] [-policies a,b] [-out DIR]   (policies compared on simulated workers)")
-	fmt.Fprintln(w, "       sglang-router bench-routing [-workloads a,b] [-policies a,b] [-out DIR]   (routing quality vs the oracle)")
-	fmt.Fprintln(w, "       sglang-router bench [-concurrency N] [-duration D]   (router overhead, routed vs direct)")
-	fmt.Fprintln(w, "       sglang-router --print-flags   (the flag table as JSON)")
-	defaults := flagTable()
-	for _, f := range flags {
-		def := ""
-		for _, d := range defaults {
-			if d["key"] == f.key && f.key != "" {
-				def = fmt.Sprintf(" (default %v)", d["default"])
-			}
-		}
-		fmt.Fprintf(w, "  %-36s %s%s\n", f.names[0], f.help, def)
-	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(cli.Main(ctx, version, os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -6,17 +6,14 @@ import (
 	goflag "flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/sgl-project/sglang-router-go/go/sim"
 )
 
 // runSim is `sglang-router sim`: simulated SGLang servers until Ctrl-C.
 // Common settings have flags; -config takes any sim.Config as JSON.
-func runSim(args []string, stdout, stderr io.Writer) int {
+func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := goflag.NewFlagSet("sim", goflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := fs.String("config", "", "sim.Config as JSON (other flags override it)")
@@ -26,6 +23,8 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	port := fs.Int("base-port", 0, "server i listens on base-port+i (0: free ports)")
 	scale := fs.Float64("time-scale", 1, "multiplier of simulated durations (0: instant)")
 	capacity := fs.Int("cache-capacity-tokens", 0, "prefix cache size per server (0: default)")
+	boot := fs.Int("bootstrap-port", 0, "prefill: server i serves bootstrap queries on bootstrap-port+i (0: free ports)")
+	defBoot := fs.Int("disaggregation-bootstrap-port", 8998, "decode: the bootstrap port assumed when the router sends none (as SGLang's flag)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -41,7 +40,8 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	// A flag given on the command line wins; a flag left at its default
 	// fills in only what -config does not say.
 	values := map[string]any{"workers": *workers, "role": *role, "host": *host, "base_port": *port,
-		"time_scale": *scale, "cache_capacity_tokens": *capacity}
+		"time_scale": *scale, "cache_capacity_tokens": *capacity, "bootstrap_port": *boot,
+		"disaggregation_bootstrap_port": *defBoot}
 	set := map[string]bool{}
 	fs.Visit(func(f *goflag.Flag) { set[strings.ReplaceAll(f.Name, "-", "_")] = true })
 	for k, v := range values {
@@ -55,8 +55,6 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sim: %v\n", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	c, err := sim.StartCluster(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "sim: %v\n", err)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 )
 
 // runBench is `sglang-router bench`: the routed-vs-direct overhead benchmark.
-func runBench(args []string, stdout, stderr io.Writer) int {
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := goflag.NewFlagSet("bench", goflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	conc := fs.Int("concurrency", 8, "concurrent clients")
@@ -22,7 +22,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	o := bench.Options{Concurrency: *conc, Duration: *dur, Out: stdout}
 	for _, run := range []func(context.Context, bench.Options) error{bench.Run, bench.RunPD} {
-		if err := run(context.Background(), o); err != nil {
+		if err := run(ctx, o); err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1
 		}
@@ -32,7 +32,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 
 // runDemo is `sglang-router demo`: the project's main job on simulated
 // workers (a preset of the routing benchmark).
-func runDemo(args []string, stdout, stderr io.Writer) int {
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := goflag.NewFlagSet("demo", goflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "out", "folder for demo.svg and demo.md")
@@ -42,12 +42,12 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o := bench.DemoOptions{Out: stdout, OutDir: *out, Workers: *workers, Policies: split(*policies)}
-	return exitCode(stderr, "demo", bench.Demo(context.Background(), o))
+	return exitCode(stderr, "demo", bench.Demo(ctx, o))
 }
 
 // runRouting is `sglang-router bench-routing`: routing quality of every
 // policy on every workload, against the oracle.
-func runRouting(args []string, stdout, stderr io.Writer) int {
+func runRouting(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := goflag.NewFlagSet("bench-routing", goflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "out", "folder for routing.svg and routing.md")
@@ -58,13 +58,13 @@ func runRouting(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o := bench.RoutingOptions{Out: stdout, OutDir: *out, Workloads: split(*workloads), Policies: split(*policies), TimeScale: *scale}
-	return exitCode(stderr, "bench-routing", bench.Routing(context.Background(), o))
+	return exitCode(stderr, "bench-routing", bench.Routing(ctx, o))
 }
 
 // exitCode reports err for command name and returns the process status.
 func exitCode(stderr io.Writer, name string, err error) int {
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		fmt.Fprintf(stderr, "%s: error: %v\n", name, err)
 		return 1
 	}
 	return 0

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -54,6 +55,9 @@ type App struct {
 	pools    []*router.Pool
 	router   *router.Router
 	checker  *worker.Checker
+	// pendingAdds holds a token per add waiting for a worker's health.
+	pendingAdds chan struct{}
+	lookupHost  func(ctx context.Context, host string) ([]netip.Addr, error)
 
 	srv, msrv *http.Server
 	ln, mln   net.Listener

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -24,6 +26,9 @@ type Options struct {
 	// with any name policy.New knows, including ones not offered to users
 	// (cache_aware_original, the original router's rule, for benchmarks).
 	PolicyOverride string
+	// LookupHost, when set, replaces the system resolver for worker host
+	// names (tests give names chosen addresses).
+	LookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 // New validates cfg and builds the app; nothing listens until Start. A
@@ -39,8 +44,14 @@ func New(cfg config.Config, opts Options) (*App, error) {
 		return nil, classed(ClassConfig, "log_dir: %v", err)
 	}
 	a := &App{cfg: cfg, log: log, closeLog: closeLog, metrics: metrics.New(!cfg.DisableMetrics),
-		client: transportClient(), done: make(chan struct{})}
+		client: transportClient(), done: make(chan struct{}), pendingAdds: make(chan struct{}, maxPendingAdds)}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.lookupHost = opts.LookupHost
+	if a.lookupHost == nil {
+		a.lookupHost = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		}
+	}
 	if opts.PolicyOverride != "" {
 		a.cfg.Policy = opts.PolicyOverride
 	}
@@ -48,7 +59,7 @@ func New(cfg config.Config, opts Options) (*App, error) {
 		_ = closeLog()
 		return nil, classed(ClassConfig, "%v", err)
 	}
-	deps := router.Deps{Client: a.client, Recorder: a.metrics, Log: log, NewWorker: a.newWorker}
+	deps := router.Deps{Client: a.client, Recorder: a.metrics, Log: log, Workers: a}
 	if cfg.PDDisaggregation {
 		deps.Prefill, deps.Decode = a.pools[0], a.pools[1]
 	} else {
@@ -115,14 +126,19 @@ func (a *App) newPool(role worker.Role, policyName string) (*router.Pool, error)
 	return pool, nil
 }
 
-// addStatic adds configured workers (ports[i] is the bootstrap port, if any).
+// addStatic adds configured workers (ports[i] is the bootstrap port, if
+// any); Validate already applied worker.ParseSpec to each.
 func (a *App) addStatic(pool *router.Pool, field string, urls []string, ports []*int) error {
 	for i, u := range urls {
 		var port *int
 		if ports != nil {
 			port = ports[i]
 		}
-		if err := pool.Registry.Add(a.newWorker(config.NormalizeURL(u), pool.Role, port)); err != nil {
+		spec, err := worker.ParseSpec(u, pool.Role, port)
+		if err != nil {
+			return fmt.Errorf("%s: %w", field, err)
+		}
+		if err := pool.Registry.Add(a.newWorker(spec)); err != nil {
 			return fmt.Errorf("%s: %s listed twice", field, u)
 		}
 	}
@@ -130,8 +146,8 @@ func (a *App) addStatic(pool *router.Pool, field string, urls []string, ports []
 }
 
 // newWorker builds a worker with the configured circuit breaker.
-func (a *App) newWorker(url string, role worker.Role, port *int) *worker.Worker {
-	w := worker.New(url, role, port)
+func (a *App) newWorker(spec worker.Spec) *worker.Worker {
+	w := worker.New(spec.URL, spec.Role, spec.BootstrapPort)
 	if !a.cfg.DisableCircuitBreaker {
 		w.WithBreaker(worker.BreakerConfig{
 			FailureThreshold: a.cfg.CBFailureThreshold,
@@ -162,9 +178,9 @@ func routerOptions(cfg config.Config) router.Options {
 		MaxConcurrent:      cfg.MaxConcurrentRequests,
 		QueueSize:          cfg.QueueSize,
 		QueueTimeout:       secs(cfg.QueueTimeoutSecs),
-		HealthInterval:     secs(cfg.WorkerStartupCheckInterval),
 		HealthTimeout:      secs(cfg.HealthCheckTimeoutSecs),
-		StartupTimeout:     secs(cfg.WorkerStartupTimeoutSecs),
+		AdminAPIKey:        cfg.AdminAPIKey,
+		ClientAPIKeys:      cfg.ClientAPIKeys,
 	}
 }
 

@@ -1,12 +1,14 @@
 // Package config holds the router's typed configuration: the JSON tags are the
 // Python keyword names, so one JSON object crosses the C boundary unchanged.
-// It has defaults and validation, and no behaviour.
+// It has defaults and validation, and no behaviour. Its only internal import
+// is worker, whose NormalizeURL is the one place worker URL rules live.
 package config
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 )
 
 // Policy names accepted by --policy, --prefill-policy and --decode-policy.
@@ -76,6 +78,9 @@ type Config struct {
 	BalanceRelThreshold  float64 `json:"balance_rel_threshold"`
 	EvictionIntervalSecs int     `json:"eviction_interval_secs"`
 	MaxTreeSize          int     `json:"max_tree_size"`
+	// MaxTreeMemoryMB bounds the prefix tree's memory (node overhead
+	// included), beside MaxTreeSize's characters per worker.
+	MaxTreeMemoryMB int `json:"max_tree_memory_mb"`
 
 	// Requests.
 	MaxPayloadSize          int64    `json:"max_payload_size"`
@@ -87,6 +92,12 @@ type Config struct {
 	QueueSize               int      `json:"queue_size"`
 	QueueTimeoutSecs        int      `json:"queue_timeout_secs"`
 	ShutdownGracePeriodSecs int      `json:"shutdown_grace_period_secs"`
+
+	// Access control. AdminAPIKey, when set, guards the admin routes;
+	// ClientAPIKeys, when set, guard the request routes. Empty values are
+	// read from the environment (see env.go).
+	AdminAPIKey   string   `json:"admin_api_key"`
+	ClientAPIKeys []string `json:"client_api_keys"`
 
 	// Retries and circuit breaker.
 	RetryMaxRetries       int  `json:"retry_max_retries"`
@@ -143,6 +154,7 @@ func Defaults() Config {
 		BalanceRelThreshold:        1.0001,
 		EvictionIntervalSecs:       60,
 		MaxTreeSize:                1 << 24,
+		MaxTreeMemoryMB:            DefaultMaxTreeMemoryMB,
 		MaxPayloadSize:             256 << 20,
 		RequestTimeoutSecs:         600,
 		RequestIDHeaders:           []string{"x-request-id", "x-correlation-id", "x-trace-id", "request-id"},
@@ -174,5 +186,6 @@ func Parse(data []byte) (Config, error) {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	c.keysFromEnv(os.Getenv)
 	return c, c.Validate()
 }

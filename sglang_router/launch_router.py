@@ -58,6 +58,7 @@ class RouterArgs:
     balance_rel_threshold: float = 1.0001
     eviction_interval: int = 60
     max_tree_size: int = 2**24
+    max_tree_memory_mb: int = 256
     max_payload_size: int = 256 * 1024 * 1024
 
     # Logging
@@ -82,6 +83,8 @@ class RouterArgs:
     # Requests
     request_timeout_secs: int = 600
     api_key: Optional[str] = None
+    admin_api_key: Optional[str] = None
+    client_api_keys: Optional[List[str]] = None
     request_id_headers: Optional[List[str]] = None
     cors_allowed_origins: Optional[List[str]] = None
     max_concurrent_requests: int = 0
@@ -201,6 +204,8 @@ def _add_cli_args(parser: argparse.ArgumentParser, prefix: str, exclude_host_por
     flag(g, "eviction_interval", "eviction_interval_secs", type=int,
          help="cache_aware: seconds between evictions of the prefix tree")
     flag(g, "max_tree_size", type=int, help="cache_aware: maximum characters per worker in the tree")
+    flag(g, "max_tree_memory_mb", type=int,
+         help="cache_aware: memory budget of the tree in MiB, node overhead included")
     flag(g, "max_payload_size", type=int, help="Maximum request body size in bytes")
     flag(g, "request_timeout_secs", type=int, help="Timeout of one request to a worker, in seconds")
 
@@ -241,6 +246,12 @@ def _add_cli_args(parser: argparse.ArgumentParser, prefix: str, exclude_host_por
 
     g = parser.add_argument_group("Requests and reliability")
     flag(g, "api_key", type=str, help="Bearer token the router presents to workers (health checks, loads, requests without their own Authorization)")
+    flag(g, "admin_api_key", type=str,
+         help="Bearer key that /add_worker, /remove_worker, /flush_cache, /list_workers and "
+         "/get_loads demand (default: $SGLANG_ROUTER_ADMIN_API_KEY; unset: open)")
+    flag(g, "client_api_keys", type=str, nargs="+", metavar="KEY",
+         help="Bearer keys clients must present on the request routes; never forwarded to "
+         "workers (default: $SGLANG_ROUTER_CLIENT_API_KEYS, comma-separated; unset: open)")
     flag(g, "request_id_headers", type=str, nargs="+", metavar="HEADER",
          help="Headers that carry a client's request id (default: x-request-id and friends)")
     flag(g, "cors_allowed_origins", type=str, nargs="+", metavar="ORIGIN",

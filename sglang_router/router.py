@@ -86,6 +86,7 @@ _MAPPERS = {
     "decode_urls": lambda v: _str_list("decode_urls", v),
     "request_id_headers": lambda v: _str_list("request_id_headers", v),
     "cors_allowed_origins": lambda v: _str_list("cors_allowed_origins", v),
+    "client_api_keys": lambda v: _str_list("client_api_keys", v),
     "prefill_urls": _prefill_pairs,
     "selector": lambda v: _selector("selector", v),
     "prefill_selector": lambda v: _selector("prefill_selector", v),
@@ -142,6 +143,9 @@ class Router:
         prefill_policy: PolicyLike = None,
         decode_policy: PolicyLike = None,
         api_key: Optional[str] = None,
+        admin_api_key: Optional[str] = None,
+        client_api_keys: Optional[List[str]] = None,
+        max_tree_memory_mb: int = 256,
         request_id_headers: Optional[List[str]] = None,
         cors_allowed_origins: Optional[List[str]] = None,
         max_concurrent_requests: int = 0,
@@ -328,11 +332,22 @@ class Router:
         wait: bool = True,
     ) -> None:
         """Add a worker (role "regular", "prefill" or "decode"). With wait, block
-        until its /health answers (within the startup timeout)."""
-        self._call(
-            "add_worker",
-            {"url": url, "role": role, "bootstrap_port": bootstrap_port, "wait": wait},
-        )
+        until its /health answers (within the startup timeout); without, it
+        joins once a health check passes.
+
+        Go runs the add in the background and Python waits for it in short
+        slices, so Ctrl-C interrupts the wait (KeyboardInterrupt) and cancels
+        the add. Raises ValueError for an invalid URL, role or port and
+        RuntimeError when the worker exists, its host does not resolve, or it
+        did not become healthy in time.
+        """
+        args = {"url": url, "role": role, "bootstrap_port": bootstrap_port, "wait": wait}
+        op = int(self._call("add_worker_async", args)["handle"])
+        try:
+            while not _native.wait(op, WAIT_SLICE_MS):
+                pass
+        finally:
+            _native.stop(op, 0)  # cancels the add if it still runs; releases its handle
 
     def remove_worker(self, url: str) -> None:
         """Remove a worker from every pool (and its cache-aware state)."""

@@ -14,15 +14,6 @@ const (
 	EnvClientAPIKeys = "SGLANG_ROUTER_CLIENT_API_KEYS" // comma-separated
 )
 
-// DefaultMaxTreeMemoryMB is the prefix tree's default memory budget. In the
-// common case the character budget binds first (8 workers x 2^24 ASCII
-// characters, node overhead included, take about 150 MB), so behaviour is
-// as before; it bounds the worst case (prompts that branch at every
-// character cost about 200 bytes per character, 27 GB at 8 x 2^24) to what
-// the 1 GiB the deploy manifests request can hold: the Go runtime lets the
-// process grow to about twice its live heap before it collects.
-const DefaultMaxTreeMemoryMB = 256
-
 // keysFromEnv fills empty access keys from the environment.
 func (c *Config) keysFromEnv(getenv func(string) string) {
 	if c.AdminAPIKey == "" {

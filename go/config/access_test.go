@@ -74,7 +74,7 @@ func TestWorkerURLsAreNormalisedAndDuplicatesRefused(t *testing.T) {
 
 func TestMaxTreeMemory(t *testing.T) {
 	c, err := Parse([]byte(`{}`))
-	if err != nil || c.MaxTreeMemoryMB != DefaultMaxTreeMemoryMB {
+	if err != nil || c.MaxTreeMemoryMB != 256 {
 		t.Fatalf("default: %d %v", c.MaxTreeMemoryMB, err)
 	}
 	if _, err := Parse([]byte(`{"max_tree_memory_mb":0}`)); err == nil || !strings.Contains(err.Error(), "max_tree_memory_mb") {

@@ -79,7 +79,13 @@ type Config struct {
 	EvictionIntervalSecs int     `json:"eviction_interval_secs"`
 	MaxTreeSize          int     `json:"max_tree_size"`
 	// MaxTreeMemoryMB bounds the prefix tree's memory (node overhead
-	// included), beside MaxTreeSize's characters per worker.
+	// included), beside MaxTreeSize's characters per worker. The default,
+	// 256, rarely binds: 8 workers x 2^24 ASCII characters, node overhead
+	// included, take about 150 MB, so the character budget binds first and
+	// behaviour is as before. It bounds the worst case (prompts that branch
+	// at every character cost about 200 bytes per character, 27 GB at
+	// 8 x 2^24) to what fits the 1 GiB the deploy manifests request: the Go
+	// runtime lets a process grow to about twice its live heap.
 	MaxTreeMemoryMB int `json:"max_tree_memory_mb"`
 
 	// Requests.
@@ -154,7 +160,7 @@ func Defaults() Config {
 		BalanceRelThreshold:        1.0001,
 		EvictionIntervalSecs:       60,
 		MaxTreeSize:                1 << 24,
-		MaxTreeMemoryMB:            DefaultMaxTreeMemoryMB,
+		MaxTreeMemoryMB:            256,
 		MaxPayloadSize:             256 << 20,
 		RequestTimeoutSecs:         600,
 		RequestIDHeaders:           []string{"x-request-id", "x-correlation-id", "x-trace-id", "request-id"},

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
 )
 
 var adminRoutes = []struct{ method, path string }{
@@ -162,4 +161,3 @@ func TestKeyringComparesWholeKeys(t *testing.T) {
 		t.Error("an empty keyring allowed a request")
 	}
 }
-

@@ -70,3 +70,23 @@ func TestHelpAndBadArgsExitCodes(t *testing.T) {
 		t.Fatalf("bad value: %d %s", code, errb.String())
 	}
 }
+
+func TestAccessAndTreeMemoryFlags(t *testing.T) {
+	t.Setenv("SGLANG_ROUTER_ADMIN_API_KEY", "")
+	t.Setenv("SGLANG_ROUTER_CLIENT_API_KEYS", "")
+	c, err := parseArgs(strings.Fields("--admin-api-key adm --client-api-keys c1 c2 --max-tree-memory-mb 64"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AdminAPIKey != "adm" || strings.Join(c.ClientAPIKeys, ",") != "c1,c2" || c.MaxTreeMemoryMB != 64 {
+		t.Errorf("parsed admin %q clients %q memory %d", c.AdminAPIKey, c.ClientAPIKeys, c.MaxTreeMemoryMB)
+	}
+	t.Setenv("SGLANG_ROUTER_ADMIN_API_KEY", "from-env")
+	if c, err := parseArgs(nil); err != nil || c.AdminAPIKey != "from-env" {
+		t.Errorf("admin key from the environment: %q %v", c.AdminAPIKey, err)
+	}
+	var out, errb bytes.Buffer
+	if run([]string{"--help"}, &out, &errb); strings.Contains(out.String(), "from-env") {
+		t.Error("--help shows the admin key from the environment")
+	}
+}

@@ -49,24 +49,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sglang-router: error: %v\n", err)
 		return 2
 	}
+	// Signals are caught from before the router listens, so one that
+	// arrives as soon as it is up stops it cleanly too.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	if err := a.Start(); err != nil {
 		fmt.Fprintf(stderr, "sglang-router: error: %v\n", err)
 		return 1
 	}
-	return waitForEnd(a, time.Duration(cfg.ShutdownGracePeriodSecs)*time.Second, stderr)
+	return waitForEnd(a, time.Duration(cfg.ShutdownGracePeriodSecs)*time.Second, sig, stderr)
 }
 
 // waitForEnd blocks until SIGINT/SIGTERM (graceful stop) or a fatal error.
-func waitForEnd(a *app.App, grace time.Duration, stderr io.Writer) int {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
+func waitForEnd(a *app.App, grace time.Duration, sig <-chan os.Signal, stderr io.Writer) int {
 	select {
-	case <-sig:
-		ctx, cancel := context.WithTimeout(context.Background(), grace)
-		defer cancel()
-		_ = a.Shutdown(ctx)
-		return 0
+	case s := <-sig:
+		fmt.Fprintf(stderr, "sglang-router: %s: stopping; in-flight requests may finish within %s (signal again to stop now)\n", s, grace)
+		return stop(a, grace, sig, stderr)
 	case <-a.Done():
 		if err := a.Err(); err != nil {
 			fmt.Fprintf(stderr, "sglang-router: error: %v\n", err)
@@ -74,6 +74,40 @@ func waitForEnd(a *app.App, grace time.Duration, stderr io.Writer) int {
 		}
 		return 0
 	}
+}
+
+// stop shuts the router down, letting in-flight requests finish within
+// grace, and returns 0. A second SIGINT/SIGTERM meanwhile cuts them and
+// returns 128+signal (130 for Ctrl-C, 143 for SIGTERM), the shell's code for
+// a process ended by that signal, as Python's launch_router does on a
+// second Ctrl-C.
+func stop(a *app.App, grace time.Duration, sig <-chan os.Signal, stderr io.Writer) int {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = a.Shutdown(ctx)
+	}()
+	select {
+	case <-done:
+		return 0
+	case s := <-sig:
+		fmt.Fprintf(stderr, "sglang-router: %s again: stopping now, cutting in-flight requests\n", s)
+		cancel() // Shutdown then closes every connection and ends at once
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second): // never let a stuck goroutine hold the exit
+		}
+		return 128 + signalNumber(s)
+	}
+}
+
+func signalNumber(s os.Signal) int {
+	if n, ok := s.(syscall.Signal); ok {
+		return int(n)
+	}
+	return int(syscall.SIGINT)
 }
 
 func usage(w io.Writer) {

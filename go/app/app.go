@@ -57,6 +57,7 @@ type App struct {
 	checker  *worker.Checker
 	// pendingAdds holds a token per add waiting for a worker's health.
 	pendingAdds chan struct{}
+	addMu       sync.Mutex // makes an add's final check and insertion one step
 	lookupHost  func(ctx context.Context, host string) ([]netip.Addr, error)
 
 	srv, msrv *http.Server
@@ -177,6 +178,7 @@ func newPolicy(cfg config.Config, name string, obs policy.Observer, role worker.
 		BalanceAbsThreshold: cfg.BalanceAbsThreshold,
 		BalanceRelThreshold: cfg.BalanceRelThreshold,
 		MaxTreeSize:         cfg.MaxTreeSize,
+		MaxTreeMemory:       int64(cfg.MaxTreeMemoryMB) << 20,
 		EvictionInterval:    time.Duration(cfg.EvictionIntervalSecs) * time.Second,
 		Observer:            obs,
 	})

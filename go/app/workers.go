@@ -47,8 +47,8 @@ func (a *App) AddWorker(ctx context.Context, spec worker.Spec, how worker.Admiss
 	}
 	w := a.newWorker(spec)
 	w.SetHealthy(how != worker.AfterCheck)
-	if err := pool.Registry.Add(w); err != nil {
-		return fmt.Errorf("%w: %s", worker.ErrExists, spec.URL)
+	if err := a.addOnce(pool, w); err != nil {
+		return err
 	}
 	a.log.Info("worker added", zap.String("worker", spec.URL), zap.String("role", spec.Role.String()),
 		zap.Bool("healthy", w.Healthy()))
@@ -96,6 +96,17 @@ func (a *App) absent(url string) error {
 		}
 	}
 	return nil
+}
+
+// addOnce adds w to pool unless some pool holds its URL by now (another
+// add may have won while this one waited for the worker's health).
+func (a *App) addOnce(pool *router.Pool, w *worker.Worker) error {
+	a.addMu.Lock()
+	defer a.addMu.Unlock()
+	if err := a.absent(w.URL()); err != nil {
+		return err
+	}
+	return pool.Registry.Add(w) // cannot fail: absent checked every pool under addMu
 }
 
 // waitHealthy polls url's /health every check interval until it answers

@@ -176,6 +176,26 @@ func TestOneServerCannotJoinTwoPools(t *testing.T) {
 	}
 }
 
+func TestConcurrentAddsOfOneServerToTwoPoolsAdmitOne(t *testing.T) {
+	cfg := testConfig()
+	cfg.PDDisaggregation = true
+	cfg.PrefillURLs = []config.PrefillURL{{URL: "http://127.0.0.1:1"}}
+	cfg.DecodeURLs = []string{"http://127.0.0.1:2"}
+	a, _ := startApp(t, cfg)
+	for round := range 50 {
+		url := fmt.Sprintf("http://127.0.0.1:3/r%d", round)
+		errs := make(chan error, 2)
+		for _, role := range []worker.Role{worker.Prefill, worker.Decode} {
+			s := spec(t, url, role)
+			go func() { errs <- a.AddWorker(context.Background(), s, worker.AfterCheck) }()
+		}
+		e1, e2 := <-errs, <-errs
+		if (e1 == nil) == (e2 == nil) || !errors.Is(errors.Join(e1, e2), worker.ErrExists) {
+			t.Fatalf("round %d: %v and %v; want exactly one add to succeed", round, e1, e2)
+		}
+	}
+}
+
 func TestPendingAddsAreBoundedAndEndAtShutdown(t *testing.T) {
 	cfg := testConfig()
 	cfg.WorkerStartupTimeoutSecs = 600

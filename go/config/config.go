@@ -80,12 +80,15 @@ type Config struct {
 	MaxTreeSize          int     `json:"max_tree_size"`
 	// MaxTreeMemoryMB bounds the prefix tree's memory (node overhead
 	// included), beside MaxTreeSize's characters per worker. The default,
-	// 256, rarely binds: 8 workers x 2^24 ASCII characters, node overhead
-	// included, take about 150 MB, so the character budget binds first and
-	// behaviour is as before. It bounds the worst case (prompts that branch
-	// at every character cost about 200 bytes per character, 27 GB at
-	// 8 x 2^24) to what fits the 1 GiB the deploy manifests request: the Go
-	// runtime lets a process grow to about twice its live heap.
+	// 256, leaves the common case as before: 8 workers x 2^24 ASCII
+	// characters are 128 MiB of text plus about 220 bytes per node (some
+	// two nodes per prompt that starts a branch), under 256 MiB for prompts
+	// of 1 KB or more. Short prompts, CJK text or more workers make the
+	// memory budget bind first, which evicts least recently used prefixes
+	// (hit rate, not correctness). It bounds the worst case (prompts that
+	// branch at every character cost about 200 bytes per character, 27 GB
+	// at 8 x 2^24) to what fits the 1 GiB the deploy manifests request: the
+	// Go runtime lets a process grow to about twice its live heap.
 	MaxTreeMemoryMB int `json:"max_tree_memory_mb"`
 
 	// Requests.

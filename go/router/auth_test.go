@@ -161,3 +161,23 @@ func TestKeyringComparesWholeKeys(t *testing.T) {
 		t.Error("an empty keyring allowed a request")
 	}
 }
+
+func TestClientKeyReachesNeitherPDWorker(t *testing.T) {
+	opts := testOptions()
+	opts.ClientAPIKeys = []string{"client-a"}
+	opts.APIKey = "router-to-worker"
+	f := newPDFixture(t, opts, 1, 1)
+	if resp, body := f.do("POST", "/generate", `{"text":"a"}`, "Authorization", "Bearer client-a"); resp.StatusCode != 200 {
+		t.Fatalf("status %d %s", resp.StatusCode, body)
+	}
+	for _, w := range append(f.prefill, f.decode...) {
+		for _, req := range w.Requests() {
+			if req.Path == "/generate" && req.Header.Get("Authorization") != "Bearer router-to-worker" {
+				t.Errorf("%s saw Authorization %q", w.Name, req.Header.Get("Authorization"))
+			}
+		}
+		if w.Count("/generate") != 1 {
+			t.Errorf("%s served %d requests", w.Name, w.Count("/generate"))
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -57,7 +58,8 @@ type App struct {
 	checker  *worker.Checker
 	// pendingAdds holds a token per add waiting for a worker's health.
 	pendingAdds chan struct{}
-	addMu       sync.Mutex // makes an add's final check and insertion one step
+	addMu       sync.Mutex  // makes an add's final check and insertion one step
+	everHealthy atomic.Bool // a health check has passed on some worker
 	lookupHost  func(ctx context.Context, host string) ([]netip.Addr, error)
 
 	srv, msrv *http.Server

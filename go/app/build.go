@@ -187,6 +187,7 @@ func routerOptions(cfg config.Config) router.Options {
 func (a *App) healthChanged(w *worker.Worker, healthy bool) {
 	a.metrics.SetWorkerHealth(w.URL(), healthy)
 	if healthy {
+		a.everHealthy.Store(true)
 		a.log.Info("worker healthy", zap.String("worker", w.URL()), zap.String("role", w.Role().String()))
 	} else {
 		a.log.Warn("worker unhealthy: out of rotation until it recovers", zap.String("worker", w.URL()))

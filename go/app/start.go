@@ -136,7 +136,7 @@ func (a *App) registries() []*worker.Registry {
 // watchStartup follows the statically configured workers until all are
 // healthy or the startup timeout passes: it reports at once the hosts that
 // do not resolve, logs "still waiting for N workers: ..." every check
-// interval, and fails the app if, at the timeout, none ever became healthy.
+// interval, and fails the app if, by the timeout, none ever became healthy.
 // With service discovery the router keeps serving whatever happens: pods
 // bring workers. An unresolvable host does not fail startup early, even
 // when no host resolves: a Kubernetes Service's DNS name appears only once
@@ -170,9 +170,12 @@ func (a *App) watchStartup(ctx context.Context) {
 				a.log.Info(fmt.Sprintf("still waiting for %d workers: %s", len(pending), strings.Join(pending, ", ")))
 			}
 		case <-deadline.C:
-			if !a.cfg.ServiceDiscovery && !anyHealthy(static) {
+			if !a.cfg.ServiceDiscovery && !a.everHealthy.Load() && !anyHealthy(static) {
 				a.fail(classed(ClassStartupTimeout, "no worker became healthy within %ds; unreachable: %s",
 					a.cfg.WorkerStartupTimeoutSecs, strings.Join(urls(static), ", ")))
+			} else if pending := a.pending(static); len(pending) > 0 {
+				a.log.Warn(fmt.Sprintf("startup timeout passed with %d workers not healthy: %s; serving the others, health checks keep trying",
+					len(pending), strings.Join(pending, ", ")))
 			}
 			return
 		}

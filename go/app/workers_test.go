@@ -291,3 +291,32 @@ func TestNamesResolvingToTheRouterAreRefused(t *testing.T) {
 		t.Fatalf("add of a name resolving to the router: %v", err)
 	}
 }
+
+func TestAWorkerThatWasHealthyKeepsTheRouterUpPastTheStartupTimeout(t *testing.T) {
+	up, down := workertest.New(t, "up"), workertest.New(t, "down")
+	down.SetHealthy(false)
+	cfg := testConfig(up.URL, down.URL)
+	cfg.WorkerStartupTimeoutSecs = 2
+	a, logs := startApp(t, cfg)
+	waitUntil(t, "the first worker healthy", func() bool { return strings.Contains(logs.String(), "worker healthy") })
+	up.SetHealthy(false)
+	a.pools[0].Registry.Get(up.URL).SetHealthy(false) // none healthy when the startup timeout passes
+	stopped := func() bool {
+		select {
+		case <-a.Done():
+			return true
+		default:
+			return false
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !stopped() && !strings.Contains(logs.String(), "startup timeout passed with") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the startup timeout never passed:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if stopped() {
+		t.Fatalf("the router stopped though a worker had been healthy: %v", a.Err())
+	}
+}

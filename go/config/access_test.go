@@ -77,7 +77,9 @@ func TestMaxTreeMemory(t *testing.T) {
 	if err != nil || c.MaxTreeMemoryMB != 256 {
 		t.Fatalf("default: %d %v", c.MaxTreeMemoryMB, err)
 	}
-	if _, err := Parse([]byte(`{"max_tree_memory_mb":0}`)); err == nil || !strings.Contains(err.Error(), "max_tree_memory_mb") {
-		t.Fatalf("zero budget: %v", err)
+	for _, bad := range []string{"0", "-1", "1048577", "9000000000000"} {
+		if _, err := Parse([]byte(`{"max_tree_memory_mb":` + bad + `}`)); err == nil || !strings.Contains(err.Error(), "max_tree_memory_mb") {
+			t.Errorf("budget %s: %v", bad, err)
+		}
 	}
 }

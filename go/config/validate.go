@@ -70,8 +70,8 @@ func (c *Config) Validate() error {
 	if !isLogLevel(c.LogLevel) {
 		bad("log_level: unknown level %q (choose from debug, info, warning, error, critical)", c.LogLevel)
 	}
-	if c.MaxTreeMemoryMB < 1 {
-		bad("max_tree_memory_mb: %d must be at least 1", c.MaxTreeMemoryMB)
+	if c.MaxTreeMemoryMB < 1 || c.MaxTreeMemoryMB > 1<<20 {
+		bad("max_tree_memory_mb: %d must be between 1 and %d (1 TiB)", c.MaxTreeMemoryMB, 1<<20)
 	}
 	errs = append(errs, c.validateWorkers()...)
 	errs = append(errs, c.validateAccess()...)

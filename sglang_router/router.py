@@ -87,6 +87,7 @@ _MAPPERS = {
     "decode_urls": lambda v: _str_list("decode_urls", v),
     "request_id_headers": lambda v: _str_list("request_id_headers", v),
     "cors_allowed_origins": lambda v: _str_list("cors_allowed_origins", v),
+    "client_api_keys": lambda v: _str_list("client_api_keys", v),
     "prefill_urls": _prefill_pairs,
     "selector": lambda v: _selector("selector", v),
     "prefill_selector": lambda v: _selector("prefill_selector", v),
@@ -350,11 +351,22 @@ class Router:
         wait: bool = True,
     ) -> None:
         """Add a worker (role "regular", "prefill" or "decode"). With wait, block
-        until its /health answers (within the startup timeout)."""
-        self._call(
-            "add_worker",
-            {"url": url, "role": role, "bootstrap_port": bootstrap_port, "wait": wait},
-        )
+        until its /health answers (within the startup timeout); without, it
+        joins once a health check passes.
+
+        Go runs the add in the background and Python waits for it in short
+        slices, so Ctrl-C interrupts the wait (KeyboardInterrupt) and cancels
+        the add. Raises ValueError for an invalid URL, role or port and
+        RuntimeError when the worker exists, its host does not resolve, or it
+        did not become healthy in time.
+        """
+        args = {"url": url, "role": role, "bootstrap_port": bootstrap_port, "wait": wait}
+        op = int(self._call("add_worker_async", args)["handle"])
+        try:
+            while not _native.wait(op, WAIT_SLICE_MS):
+                pass
+        finally:
+            _native.stop(op, 0)  # cancels the add if it still runs; releases its handle
 
     def remove_worker(self, url: str) -> None:
         """Remove a worker from every pool (and its cache-aware state)."""

@@ -72,6 +72,10 @@ CLI_DEFAULTS = {
     "health_failure_threshold": 3,
     "health_success_threshold": 2,
     "health_check_timeout_secs": 5,
+    # This router's own options (the original has none of them).
+    "max_tree_memory_mb": 256,
+    "admin_api_key": None,
+    "client_api_keys": [],
 }
 
 
@@ -118,6 +122,9 @@ FLAG_CASES = [
     (["--prometheus-port", "9000"], "prometheus_port", 9000),
     (["--request-timeout-secs", "5"], "request_timeout_secs", 5),
     (["--api-key", "sk-1"], "api_key", "sk-1"),
+    (["--admin-api-key", "adm"], "admin_api_key", "adm"),
+    (["--client-api-keys", "c1", "c2"], "client_api_keys", ["c1", "c2"]),
+    (["--max-tree-memory-mb", "64"], "max_tree_memory_mb", 64),
     (["--request-id-headers", "x-a", "x-b"], "request_id_headers", ["x-a", "x-b"]),
     (["--cors-allowed-origins", "https://a.example"], "cors_allowed_origins", ["https://a.example"]),
     (["--max-concurrent-requests", "64"], "max_concurrent_requests", 64),

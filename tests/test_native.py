@@ -339,3 +339,109 @@ def test_forked_child_gets_a_clear_error_instead_of_a_hang(tmp_path):
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr
     assert "spawn" in proc.stdout
+
+
+# ----- admin and client keys, interruptible add_worker -----
+
+
+def _status(method, url, headers=None, body=None):
+    try:
+        return http(method, url, body=body, headers=headers or {}, timeout=10)[0]
+    except OSError as e:
+        raise AssertionError(f"{method} {url}: {e}")
+
+
+def test_admin_and_client_keys(free_port, fake_worker):
+    w, extra = fake_worker("w"), fake_worker("extra")
+    r = make_router(free_port, [w], admin_api_key="adm-key", client_api_keys=["c1", "c2"], api_key="to-workers")
+    with r:
+        assert wait_until(lambda: get_json(r.url + "/readiness")[0] == 200)
+        add = f"{r.url}/add_worker?url={extra.url}"
+        assert _status("POST", add) == 401
+        assert _status("POST", add, {"Authorization": "Bearer c1"}) == 401
+        assert _status("POST", add, {"Authorization": "Bearer adm-key"}) == 200
+        gen = r.url + "/generate"
+        body = b'{"text": "hi"}'
+        assert _status("POST", gen, body=body) == 401
+        assert _status("POST", gen, {"Authorization": "Bearer adm-key"}, body) == 401
+        assert _status("POST", gen, {"Authorization": "Bearer c2"}, body) == 200
+        seen = [q.headers.get("authorization") for x in (w, extra) for q in x.requests if q.path == "/generate"]
+        assert seen == ["Bearer to-workers"], seen  # the client's key never reaches a worker
+        assert _status("GET", r.url + "/health") == 200
+
+
+def test_openai_client_with_a_client_key(free_port, fake_worker):
+    openai = pytest.importorskip("openai")
+    w = fake_worker("w")
+    with make_router(free_port, [w], client_api_keys=["sk-client"]) as r:
+        assert wait_until(lambda: get_json(r.url + "/readiness")[0] == 200)
+        good = openai.OpenAI(base_url=r.url + "/v1", api_key="sk-client", max_retries=0)
+        out = good.completions.create(model="fake-model", prompt="hello", max_tokens=4)
+        assert out.choices
+        bad = openai.OpenAI(base_url=r.url + "/v1", api_key="sk-wrong", max_retries=0)
+        with pytest.raises(openai.AuthenticationError):
+            bad.completions.create(model="fake-model", prompt="hello", max_tokens=4)
+        assert all("sk-client" not in (q.headers.get("authorization") or "") for q in w.requests)
+
+
+def test_admin_key_from_the_environment_set_after_the_library_loaded(free_port, fake_worker, monkeypatch):
+    _native.version()  # the library is loaded (and Go has read the environment) before the variable is set
+    monkeypatch.setenv("SGLANG_ROUTER_ADMIN_API_KEY", "env-key")
+    with make_router(free_port, [fake_worker()]) as r:
+        assert _status("GET", r.url + "/list_workers") == 401
+        assert _status("GET", r.url + "/list_workers", {"Authorization": "Bearer env-key"}) == 200
+    monkeypatch.delenv("SGLANG_ROUTER_ADMIN_API_KEY")
+    with make_router(free_port, [fake_worker()]) as r:
+        assert _status("GET", r.url + "/list_workers") == 200
+
+
+def test_add_worker_normalises_and_refuses_bad_urls(free_port, fake_worker):
+    a, b = fake_worker("a"), fake_worker("b")
+    with make_router(free_port, [a]) as r:
+        r.add_worker(b.url.replace("http://", "HTTP://") + "/")
+        assert sorted(r.list_workers()["urls"]) == sorted([a.url, b.url])
+        with pytest.raises(RuntimeError, match="already exists"):
+            r.add_worker(b.url + "/")
+        with pytest.raises(ValueError, match="credentials") as e:
+            r.add_worker("http://user:s3cret@127.0.0.1:1")
+        assert "s3cret" not in str(e.value)
+        with pytest.raises(ValueError, match="own address"):
+            r.add_worker(r.url)
+        with pytest.raises(RuntimeError, match="does not resolve"):
+            r.add_worker("http://no-such-host.invalid:8000")
+        r.remove_worker(b.url + "/")
+        assert r.list_workers() == {"urls": [a.url]}
+
+
+ADD_DEAD_WORKER = """
+import sys
+from sglang_router import Router
+r = Router(worker_urls=[], port=int(sys.argv[1]), prometheus_port=int(sys.argv[2]),
+           worker_startup_timeout_secs=600, worker_startup_check_interval=1)
+r.serve_in_background()
+try:
+    print("adding", flush=True)
+    r.add_worker("http://127.0.0.1:1")
+    print("added", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", r.list_workers(), flush=True)
+    r.stop(0)
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_interrupts_add_worker(tmp_path):
+    env = dict(os.environ, PYTHONPATH=IMPORT_ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ADD_DEAD_WORKER, str(pick_free_port()), str(pick_free_port())],
+        cwd=tmp_path, env=env, preexec_fn=_reset_sigint, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "adding"
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)  # the add alone would wait 600 s
+        assert proc.returncode == 130, out
+        assert "interrupted {'urls': []}" in out, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -49,7 +49,7 @@ NEW_KEYWORDS = {
     "retry_initial_backoff_ms", "retry_max_backoff_ms", "disable_retries", "cb_failure_threshold",
     "cb_success_threshold", "cb_timeout_duration_secs", "disable_circuit_breaker",
     "health_failure_threshold", "health_success_threshold", "health_check_timeout_secs",
-    "json_log", "shutdown_grace_period_secs",
+    "json_log", "shutdown_grace_period_secs", "admin_api_key", "client_api_keys", "max_tree_memory_mb",
 }
 
 # The original 0.2.x line's keywords (its Rust Router's signature) beyond

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +57,11 @@ type App struct {
 	router   *router.Router
 	checker  *worker.Checker
 	inflight atomic.Int64 // requests being served (every route)
+	// pendingAdds holds a token per add waiting for a worker's health.
+	pendingAdds chan struct{}
+	addMu       sync.Mutex  // makes an add's final check and insertion one step
+	everHealthy atomic.Bool // a health check has passed on some worker
+	lookupHost  func(ctx context.Context, host string) ([]netip.Addr, error)
 
 	srv, msrv *http.Server
 	ln, mln   net.Listener

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -24,6 +26,9 @@ type Options struct {
 	// with any name policy.New knows, including ones not offered to users
 	// (cache_aware_original, the original router's rule, for benchmarks).
 	PolicyOverride string
+	// LookupHost, when set, replaces the system resolver for worker host
+	// names (tests give names chosen addresses).
+	LookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 // New validates cfg and builds the app; nothing listens until Start. A
@@ -43,8 +48,14 @@ func New(cfg config.Config, opts Options) (*App, error) {
 		return nil, classed(ClassConfig, "log_dir: %v", err)
 	}
 	a := &App{cfg: cfg, log: log, closeLog: closeLog, metrics: metrics.New(!cfg.DisableMetrics),
-		client: client, done: make(chan struct{})}
+		client: client, done: make(chan struct{}), pendingAdds: make(chan struct{}, maxPendingAdds)}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.lookupHost = opts.LookupHost
+	if a.lookupHost == nil {
+		a.lookupHost = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		}
+	}
 	if opts.PolicyOverride != "" {
 		a.cfg.Policy = opts.PolicyOverride
 	}
@@ -52,7 +63,7 @@ func New(cfg config.Config, opts Options) (*App, error) {
 		_ = closeLog()
 		return nil, classed(ClassConfig, "%v", err)
 	}
-	deps := router.Deps{Client: a.client, Recorder: a.metrics, Log: log, NewWorker: a.newWorker}
+	deps := router.Deps{Client: a.client, Recorder: a.metrics, Log: log, Workers: a}
 	if cfg.PDDisaggregation {
 		deps.Prefill, deps.Decode = a.pools[0], a.pools[1]
 	} else {
@@ -120,14 +131,19 @@ func (a *App) newPool(role worker.Role, policyName string) (*router.Pool, error)
 	return pool, nil
 }
 
-// addStatic adds configured workers (ports[i] is the bootstrap port, if any).
+// addStatic adds configured workers (ports[i] is the bootstrap port, if
+// any); Validate already applied worker.ParseSpec to each.
 func (a *App) addStatic(pool *router.Pool, field string, urls []string, ports []*int) error {
 	for i, u := range urls {
 		var port *int
 		if ports != nil {
 			port = ports[i]
 		}
-		if err := pool.Registry.Add(a.newWorker(config.NormalizeURL(u), pool.Role, port)); err != nil {
+		spec, err := worker.ParseSpec(u, pool.Role, port)
+		if err != nil {
+			return fmt.Errorf("%s: %w", field, err)
+		}
+		if err := pool.Registry.Add(a.newWorker(spec)); err != nil {
 			return fmt.Errorf("%s: %s listed twice", field, u)
 		}
 	}
@@ -135,8 +151,8 @@ func (a *App) addStatic(pool *router.Pool, field string, urls []string, ports []
 }
 
 // newWorker builds a worker with the configured circuit breaker.
-func (a *App) newWorker(url string, role worker.Role, port *int) *worker.Worker {
-	w := worker.New(url, role, port)
+func (a *App) newWorker(spec worker.Spec) *worker.Worker {
+	w := worker.New(spec.URL, spec.Role, spec.BootstrapPort)
 	if !a.cfg.DisableCircuitBreaker {
 		w.WithBreaker(worker.BreakerConfig{
 			FailureThreshold: a.cfg.CBFailureThreshold,
@@ -169,16 +185,16 @@ func routerOptions(cfg config.Config) router.Options {
 		QueueSize:          cfg.QueueSize,
 		QueueTimeout:       secs(cfg.QueueTimeoutSecs),
 		RateLimit:          float64(cfg.RateLimitTokensPerSecond),
-		HealthInterval:     secs(cfg.WorkerStartupCheckInterval),
 		HealthTimeout:      secs(cfg.HealthCheckTimeoutSecs),
-		HealthEndpoint:     cfg.HealthCheckEndpoint,
-		StartupTimeout:     secs(cfg.WorkerStartupTimeoutSecs),
+		AdminAPIKey:        cfg.AdminAPIKey,
+		ClientAPIKeys:      cfg.ClientAPIKeys,
 	}
 }
 
 func (a *App) healthChanged(w *worker.Worker, healthy bool) {
 	a.metrics.SetWorkerHealth(w.URL(), healthy)
 	if healthy {
+		a.everHealthy.Store(true)
 		a.log.Info("worker healthy", zap.String("worker", w.URL()), zap.String("role", w.Role().String()))
 	} else {
 		a.log.Warn("worker unhealthy: out of rotation until it recovers", zap.String("worker", w.URL()))

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -29,6 +30,12 @@ func (a *App) Start() error {
 		return classed(ClassBind, "cannot listen on %s:%d: %v", a.cfg.Host, a.cfg.Port, err)
 	}
 	a.ln = ln
+	if err := a.refuseSelf(); err != nil {
+		_ = ln.Close()
+		a.cancel()
+		_ = a.closeLog()
+		return err
+	}
 	a.srv = a.newServer(a.counted(a.router))
 	a.serve(a.srv, ln)
 	a.startMetrics()
@@ -105,6 +112,10 @@ func (a *App) logStartup() {
 	for _, line := range a.cfg.Ignored() {
 		a.log.Warn("option ignored", zap.String("reason", line))
 	}
+	if a.cfg.AdminAPIKey == "" {
+		a.log.Warn("admin routes are open: anyone who can reach the router can add and remove workers, list them and flush their caches; set --admin-api-key (or "+config.EnvAdminAPIKey+")",
+			zap.Strings("routes", []string{"/add_worker", "/remove_worker", "/flush_cache", "/list_workers", "/get_loads"}))
+	}
 	for _, p := range a.pools {
 		for _, w := range p.Registry.Snapshot() {
 			a.log.Info("worker configured; waiting for it to become healthy", zap.String("worker", w.URL()), zap.String("role", w.Role().String()))
@@ -132,7 +143,7 @@ func (a *App) startBackground() {
 		}
 	}
 	if a.cfg.ServiceDiscovery {
-		d := discovery.New(discovery.FromConfig(a.cfg), a.router, a.log, a.metrics)
+		d := discovery.New(discovery.FromConfig(a.cfg), a, a.log, a.metrics)
 		a.goRun("service discovery", d.Run)
 	}
 }
@@ -145,13 +156,16 @@ func (a *App) registries() []*worker.Registry {
 	return regs
 }
 
-// watchStartup fails the app if, after the startup timeout, no statically
-// configured worker ever became healthy. With service discovery, or with no
-// static workers, there is nothing to wait for: the router keeps serving.
+// watchStartup follows the statically configured workers until all are
+// healthy or the startup timeout passes: it reports at once the hosts that
+// do not resolve, logs "still waiting for N workers: ..." every
+// worker_startup_check_interval, and fails the app if, by the timeout, none ever became healthy.
+// With service discovery the router keeps serving whatever happens: pods
+// bring workers. An unresolvable host does not fail startup early, even
+// when no host resolves: a Kubernetes Service's DNS name appears only once
+// its pods are ready, which may be after the router started, and the
+// startup timeout is how long the user said to wait.
 func (a *App) watchStartup(ctx context.Context) {
-	if a.cfg.ServiceDiscovery {
-		return
-	}
 	var static []*worker.Worker
 	for _, p := range a.pools {
 		static = append(static, p.Registry.Snapshot()...)
@@ -159,27 +173,106 @@ func (a *App) watchStartup(ctx context.Context) {
 	if len(static) == 0 {
 		return
 	}
+	a.goRun("resolve workers", func(ctx context.Context) { a.reportUnresolvable(ctx, static) })
 	deadline := time.NewTimer(secs(a.cfg.WorkerStartupTimeoutSecs))
 	defer deadline.Stop()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
+	report := time.NewTicker(secs(a.cfg.WorkerStartupCheckInterval))
+	defer report.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
-			if anyHealthy(static) {
+		case <-poll.C:
+			if len(a.pending(static)) == 0 {
 				return
+			}
+		case <-report.C:
+			if pending := a.pending(static); len(pending) > 0 {
+				a.log.Info(fmt.Sprintf("still waiting for %d workers: %s", len(pending), strings.Join(pending, ", ")))
 			}
 		case <-deadline.C:
-			if anyHealthy(static) {
-				return
+			if !a.cfg.ServiceDiscovery && !a.everHealthy.Load() && !anyHealthy(static) {
+				a.fail(classed(ClassStartupTimeout, "no worker became healthy within %ds; unreachable: %s",
+					a.cfg.WorkerStartupTimeoutSecs, strings.Join(urls(static), ", ")))
+			} else if pending := a.pending(static); len(pending) > 0 {
+				a.log.Warn(fmt.Sprintf("startup timeout passed with %d workers not healthy: %s; serving the others, health checks keep trying",
+					len(pending), strings.Join(pending, ", ")))
 			}
-			a.fail(classed(ClassStartupTimeout, "no worker became healthy within %ds; unreachable: %s",
-				a.cfg.WorkerStartupTimeoutSecs, strings.Join(urls(static), ", ")))
 			return
 		}
 	}
+}
+
+// pending lists the URLs of the static workers still configured and not
+// healthy.
+func (a *App) pending(static []*worker.Worker) []string {
+	var out []string
+	for _, w := range static {
+		if !w.Healthy() && a.holds(w) {
+			out = append(out, w.URL())
+		}
+	}
+	return out
+}
+
+// holds reports whether w is still in its pool (not removed by hand).
+func (a *App) holds(w *worker.Worker) bool {
+	for _, p := range a.pools {
+		if p.Registry.Get(w.URL()) == w {
+			return true
+		}
+	}
+	return false
+}
+
+// reportUnresolvable looks up every static worker's host name at once and
+// logs those that do not resolve, so a typo shows at startup rather than
+// after the startup timeout. A name that resolves to this router's own
+// address is removed: it would forward requests to itself.
+func (a *App) reportUnresolvable(ctx context.Context, static []*worker.Worker) {
+	var wg sync.WaitGroup
+	for _, w := range static {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			host, port, err := worker.HostPort(w.URL())
+			if err != nil {
+				return
+			}
+			addrs, err := a.resolve(ctx, host)
+			switch {
+			case err != nil:
+				a.log.Warn("worker host does not resolve; health checks keep trying until the startup timeout",
+					zap.String("worker", w.URL()), zap.Error(err))
+			case a.isSelf(addrs, port):
+				a.log.Error("worker refused: its host resolves to this router's own address; it would send requests to itself",
+					zap.String("worker", w.URL()), zap.String("address", a.Addr()))
+				_ = a.RemoveWorker(w.URL())
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// refuseSelf fails startup when a static worker's URL is this router's
+// listen address by IP or localhost (names are checked once resolved, in
+// reportUnresolvable).
+func (a *App) refuseSelf() error {
+	for _, p := range a.pools {
+		for _, w := range p.Registry.Snapshot() {
+			host, port, err := worker.HostPort(w.URL())
+			if err != nil || !literalHost(host) {
+				continue
+			}
+			if addrs, _ := a.resolve(a.ctx, host); a.isSelf(addrs, port) {
+				return classed(ClassConfig, "%s: %s is this router's own address (it listens on %s); it would send requests to itself",
+					configField(p.Role), w.URL(), a.Addr())
+			}
+		}
+	}
+	return nil
 }
 
 func anyHealthy(ws []*worker.Worker) bool {

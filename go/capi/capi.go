@@ -8,9 +8,12 @@ import "C"
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"time"
 	"unsafe"
+
+	"github.com/sgl-project/sglang-router-go/go/config"
 )
 
 func main() {} // required by -buildmode=c-shared; never runs
@@ -40,7 +43,29 @@ func guard(out **C.char) {
 //export sgl_router_start
 func sgl_router_start(configJSON *C.char) (out *C.char) {
 	defer guard(&out)
+	syncAccessEnv()
 	return result(startRouter([]byte(C.GoString(configJSON))))
+}
+
+// syncAccessEnv makes the access-key variables Python set visible to
+// config.Parse and config.ParseArgs; every export that reads a
+// configuration calls it first.
+func syncAccessEnv() { syncEnv(config.EnvAdminAPIKey, config.EnvClientAPIKeys) }
+
+// syncEnv copies variables from the C environment into Go's view of it. Go
+// reads the environment once, when the library is loaded, and Python may
+// set os.environ later (putenv changes the C environment only).
+func syncEnv(names ...string) {
+	for _, name := range names {
+		cname := C.CString(name)
+		v := C.getenv(cname)
+		C.free(unsafe.Pointer(cname))
+		if v == nil {
+			_ = os.Unsetenv(name)
+		} else {
+			_ = os.Setenv(name, C.GoString(v))
+		}
+	}
 }
 
 //export sgl_sim_start

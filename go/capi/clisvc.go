@@ -26,6 +26,7 @@ func sgl_spec() (out *C.char) {
 //export sgl_config
 func sgl_config(configJSON *C.char) (out *C.char) {
 	defer guard(&out)
+	syncAccessEnv()
 	cfg, err := config.Parse([]byte(C.GoString(configJSON)))
 	if err != nil {
 		return result(errorResult(&app.Error{Class: app.ClassConfig, Err: err}))
@@ -40,6 +41,7 @@ func sgl_cli_start(argvJSON *C.char) (out *C.char) {
 	if err := json.Unmarshal([]byte(C.GoString(argvJSON)), &argv); err != nil {
 		return result(errorResult(fmt.Errorf("%w: argv must be a JSON list of strings: %v", errBadArgs, err)))
 	}
+	syncAccessEnv()
 	return result(map[string]any{"handle": register(startCLI(argv))})
 }
 

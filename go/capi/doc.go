@@ -15,8 +15,11 @@
 // the handle table, so several routers and simulators run side by side.
 //
 // An error result is {"error": {"class": C, "message": M}} where C is one of
-// "config" (Python raises ValueError), "bind", "startup_timeout", "not_found",
-// "conflict", "internal" (RuntimeError).
+// "config" (Python raises ValueError; also an invalid worker URL, role or
+// bootstrap port), "bind", "startup_timeout", "not_found", "conflict" (the
+// worker exists), "not_ready" (its host does not resolve, or it did not
+// become healthy in time), "busy" (too many adds waiting), "cancelled",
+// "internal" (RuntimeError).
 //
 //	char* sgl_router_start(const char* config_json)
 //	    Validates the configuration (JSON keys = Router keyword names, null or
@@ -39,6 +42,14 @@
 //	    JSON. Router methods:
 //	      "add_worker"    {"url": U, "role": "regular"|"prefill"|"decode",
 //	                       "bootstrap_port": N|null, "wait": bool} -> {"ok": true}
+//	                      With wait it returns once the worker's /health
+//	                      answered 2xx (up to the startup timeout).
+//	      "add_worker_async" the same arguments -> {"handle": H}: the add runs
+//	                      in the background under handle H. sgl_wait(H, ms)
+//	                      reports when it ended ({"done": true}, or with the
+//	                      add's error); sgl_stop(H, 0) cancels it if it still
+//	                      runs and releases H (always call it). Python waits
+//	                      in slices this way so Ctrl-C can interrupt an add.
 //	      "remove_worker" {"url": U} -> {"ok": true}
 //	      "list_workers"  {} -> {"urls": [...]} (regular) or
 //	                        {"prefill": [...], "decode": [...]} (PD)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/sglang-router-go/go/app"
-	"github.com/sgl-project/sglang-router-go/go/router"
+	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
 // service is what a handle names: a router or a simulator cluster.
@@ -109,11 +109,17 @@ func errorBody(err error) map[string]string {
 	switch {
 	case errors.As(err, &ae):
 		class = ae.Class
-	case errors.Is(err, router.ErrWorkerExists):
+	case errors.Is(err, worker.ErrExists):
 		class = "conflict"
-	case errors.Is(err, router.ErrWorkerUnknown):
+	case errors.Is(err, worker.ErrNotFound):
 		class = "not_found"
-	case errors.Is(err, errBadArgs):
+	case errors.Is(err, worker.ErrNotReady):
+		class = "not_ready"
+	case errors.Is(err, worker.ErrBusy):
+		class = "busy"
+	case errors.Is(err, context.Canceled):
+		class = "cancelled"
+	case errors.Is(err, errBadArgs), errors.Is(err, worker.ErrInvalidSpec):
 		class = "config"
 	}
 	return map[string]string{"class": class, "message": err.Error()}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/sgl-project/sglang-router-go/go/app"
@@ -25,8 +26,15 @@ const (
 
 // Main runs one command line (without the program name) until it ends or
 // ctx is cancelled (Ctrl-C): a router then stops gracefully, a simulator or
-// benchmark at once. It returns the exit status.
+// benchmark at once. It returns the exit status. The library runs commands
+// this way; the binary runs them with Run, which adds the second signal.
 func Main(ctx context.Context, version string, args []string, stdout, stderr io.Writer) int {
+	return dispatch(ctx, nil, version, args, stdout, stderr)
+}
+
+// dispatch is Main; after ctx ends, a signal on again (nil: never) cuts a
+// router's graceful stop short (see stopRouter).
+func dispatch(ctx context.Context, again <-chan os.Signal, version string, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "-h", "--help", "help":
@@ -40,7 +48,7 @@ func Main(ctx context.Context, version string, args []string, stdout, stderr io.
 		case "--print-config":
 			return printConfig(args[1:], stdout, stderr)
 		case "launch":
-			return runRouter(ctx, args[1:], stderr)
+			return runRouter(ctx, again, args[1:], stderr)
 		case "server":
 			fmt.Fprintln(stderr, "sglang-router: error: `server` co-launches SGLang's Python servers and the router; "+
 				"it comes with the Python package: pip install sglang-router, then `sglang-router server ...` "+
@@ -56,7 +64,7 @@ func Main(ctx context.Context, version string, args []string, stdout, stderr io.
 			return runRouting(ctx, args[1:], stdout, stderr)
 		}
 	}
-	return runRouter(ctx, args, stderr)
+	return runRouter(ctx, again, args, stderr)
 }
 
 // printConfig prints the effective configuration the flags give.
@@ -77,8 +85,9 @@ func printJSON(w io.Writer, v any) int {
 	return exitOK
 }
 
-// runRouter serves until ctx ends (then stops gracefully) or the router fails.
-func runRouter(ctx context.Context, args []string, stderr io.Writer) int {
+// runRouter serves until ctx ends (then stops gracefully, see stopRouter)
+// or the router fails.
+func runRouter(ctx context.Context, again <-chan os.Signal, args []string, stderr io.Writer) int {
 	cfg, err := config.ParseArgs(args)
 	if err != nil {
 		return usageError(stderr, err)
@@ -92,10 +101,7 @@ func runRouter(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	select {
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownGracePeriodSecs)*time.Second)
-		defer cancel()
-		_ = a.Shutdown(sctx)
-		return exitOK
+		return stopRouter(ctx, a, time.Duration(cfg.ShutdownGracePeriodSecs)*time.Second, again, stderr)
 	case <-a.Done():
 		return exitCode(stderr, "sglang-router", a.Err())
 	}

@@ -8,8 +8,8 @@ import (
 )
 
 // ParseArgs reads command-line arguments (the flags of
-// `python -m sglang_router.launch_router`) over CLIDefaults and validates
-// the result. --flag=value and --flag value are both accepted; list flags
+// `python -m sglang_router.launch_router`) over CLIDefaults, fills empty
+// access keys from the environment as Parse does, and validates the result. --flag=value and --flag value are both accepted; list flags
 // take values up to the next --flag.
 func ParseArgs(args []string) (Config, error) {
 	values, err := argValues(args)
@@ -21,7 +21,7 @@ func ParseArgs(args []string) (Config, error) {
 	if err != nil {
 		return c, err
 	}
-	return c, c.Validate()
+	return c.finish()
 }
 
 // argValues turns arguments into the JSON-shaped values they set.

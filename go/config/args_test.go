@@ -25,7 +25,14 @@ func TestParseArgsMatchesLaunchRouter(t *testing.T) {
 	}
 }
 
+// noKeysInEnv clears the access-key variables, which Parse and ParseArgs read.
+func noKeysInEnv(t *testing.T) {
+	t.Setenv(EnvAdminAPIKey, "")
+	t.Setenv(EnvClientAPIKeys, "")
+}
+
 func TestCLIDefaultsDifferFromTheClassOnlyInPortAndPolicy(t *testing.T) {
+	noKeysInEnv(t)
 	c, err := ParseArgs(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +51,29 @@ func TestParseArgsPD(t *testing.T) {
 	}
 	if len(c.PrefillURLs) != 3 || *c.PrefillURLs[0].BootstrapPort != 8998 || c.PrefillURLs[1].BootstrapPort != nil || len(c.DecodeURLs) != 2 {
 		t.Errorf("parsed %+v %+v", c.PrefillURLs, c.DecodeURLs)
+	}
+}
+
+func TestAccessAndTreeMemoryFlags(t *testing.T) {
+	noKeysInEnv(t)
+	c, err := ParseArgs(strings.Fields("--admin-api-key adm --client-api-keys c1 c2 --max-tree-memory-mb 64"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AdminAPIKey != "adm" || strings.Join(c.ClientAPIKeys, ",") != "c1,c2" || c.MaxTreeMemoryMB != 64 {
+		t.Errorf("parsed admin %q clients %q memory %d", c.AdminAPIKey, c.ClientAPIKeys, c.MaxTreeMemoryMB)
+	}
+	t.Setenv(EnvAdminAPIKey, "from-env")
+	t.Setenv(EnvClientAPIKeys, "e1,e2")
+	if c, err := ParseArgs(nil); err != nil || c.AdminAPIKey != "from-env" || strings.Join(c.ClientAPIKeys, ",") != "e1,e2" {
+		t.Errorf("keys from the environment: %q %q %v", c.AdminAPIKey, c.ClientAPIKeys, err)
+	}
+	if c, err := ParseArgs(strings.Fields("--admin-api-key flag")); err != nil || c.AdminAPIKey != "flag" {
+		t.Errorf("a flag must win over the environment: %q %v", c.AdminAPIKey, err)
+	}
+	spec, _ := json.Marshal(NewSpec())
+	if strings.Contains(string(spec), "from-env") {
+		t.Error("the spec (Python's defaults, --help) shows a key from the environment")
 	}
 }
 
@@ -109,6 +139,7 @@ func TestEveryConfigKeyHasExactlyOneFlag(t *testing.T) {
 }
 
 func TestSpecDefaultsAreWhatParseGivesForAnEmptyObject(t *testing.T) {
+	noKeysInEnv(t)
 	spec := NewSpec()
 	data, _ := json.Marshal(spec.Defaults)
 	c, err := Parse(data)

@@ -1,12 +1,14 @@
 // Package config holds the router's typed configuration: the JSON tags are the
 // Python keyword names, so one JSON object crosses the C boundary unchanged.
-// It has defaults and validation, and no behaviour.
+// It has defaults and validation, and no behaviour. Its only internal import
+// is worker, whose NormalizeURL is the one place worker URL rules live.
 package config
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 )
 
 // Policy names accepted by --policy, --prefill-policy and --decode-policy.
@@ -85,6 +87,18 @@ type Config struct {
 	BalanceRelThreshold  float64 `json:"balance_rel_threshold"`
 	EvictionIntervalSecs int     `json:"eviction_interval_secs"`
 	MaxTreeSize          int     `json:"max_tree_size"`
+	// MaxTreeMemoryMB bounds the prefix tree's memory (node overhead
+	// included), beside MaxTreeSize's characters per worker. The default,
+	// 256, leaves the common case as before: 8 workers x 2^24 ASCII
+	// characters are 128 MiB of text plus about 220 bytes per node (some
+	// two nodes per prompt that starts a branch), under 256 MiB for prompts
+	// of 1 KB or more. Short prompts, CJK text or more workers make the
+	// memory budget bind first, which evicts least recently used prefixes
+	// (hit rate, not correctness). It bounds the worst case (prompts that
+	// branch at every character cost about 200 bytes per character, 27 GB
+	// at 8 x 2^24) to what fits the 1 GiB the deploy manifests request: the
+	// Go runtime lets a process grow to about twice its live heap.
+	MaxTreeMemoryMB int `json:"max_tree_memory_mb"`
 
 	// Requests.
 	MaxPayloadSize     int64    `json:"max_payload_size"`
@@ -100,6 +114,12 @@ type Config struct {
 	// (a token bucket holding up to MaxConcurrentRequests tokens).
 	RateLimitTokensPerSecond int `json:"rate_limit_tokens_per_second"`
 	ShutdownGracePeriodSecs  int `json:"shutdown_grace_period_secs"`
+
+	// Access control. AdminAPIKey, when set, guards the admin routes;
+	// ClientAPIKeys, when set, guard the request routes. Empty values are
+	// read from the environment (see access.go).
+	AdminAPIKey   string   `json:"admin_api_key"`
+	ClientAPIKeys []string `json:"client_api_keys"`
 
 	// Retries and circuit breaker.
 	RetryMaxRetries        int     `json:"retry_max_retries"`
@@ -170,10 +190,12 @@ func Defaults() Config {
 		BalanceRelThreshold:        1.0001,
 		EvictionIntervalSecs:       60,
 		MaxTreeSize:                1 << 24,
+		MaxTreeMemoryMB:            256,
 		MaxPayloadSize:             256 << 20,
 		RequestTimeoutSecs:         600,
 		RequestIDHeaders:           []string{"x-request-id", "x-correlation-id", "x-trace-id", "request-id"},
 		CORSAllowedOrigins:         []string{},
+		ClientAPIKeys:              []string{},
 		MaxConcurrentRequests:      -1,
 		QueueSize:                  100,
 		QueueTimeoutSecs:           60,
@@ -219,6 +241,14 @@ func Parse(data []byte) (Config, error) {
 	if err != nil {
 		return c, err
 	}
+	return c.finish()
+}
+
+// finish completes a decoded configuration the same way for every front
+// end (Parse, ParseArgs): empty access keys come from the environment, then
+// everything is validated.
+func (c Config) finish() (Config, error) {
+	c.keysFromEnv(os.Getenv)
 	return c, c.Validate()
 }
 

@@ -3,8 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
+
+	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
 // Validate checks every field and returns all problems at once, each naming
@@ -90,31 +91,38 @@ func (c *Config) Validate() error {
 	if !isLogLevel(c.LogLevel) {
 		bad("log_level: unknown level %q (choose from %s)", c.LogLevel, strings.Join(LogLevels, ", "))
 	}
+	if c.MaxTreeMemoryMB < 1 || c.MaxTreeMemoryMB > 1<<20 {
+		bad("max_tree_memory_mb: %d must be between 1 and %d (1 TiB)", c.MaxTreeMemoryMB, 1<<20)
+	}
 	errs = append(errs, c.validateWorkers()...)
 	errs = append(errs, c.validateDiscovery()...)
+	errs = append(errs, c.validateAccess()...)
 	errs = append(errs, c.refused()...)
 	return errors.Join(errs...)
 }
 
 func (c *Config) validateWorkers() []error {
 	var errs []error
-	for _, u := range c.WorkerURLs {
-		if err := CheckURL(u); err != nil {
-			errs = append(errs, fmt.Errorf("worker_urls: %w", err))
+	seen := map[string]string{} // normalised URL -> as first written
+	check := func(field, raw string, role worker.Role, port *int) {
+		spec, err := worker.ParseSpec(raw, role, port)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", field, err))
+			return
 		}
+		if first, dup := seen[spec.URL]; dup {
+			errs = append(errs, fmt.Errorf("%s: %q and %q are one worker, %s; list it once", field, first, raw, spec.URL))
+		}
+		seen[spec.URL] = raw
+	}
+	for _, u := range c.WorkerURLs {
+		check("worker_urls", u, worker.Regular, nil)
 	}
 	for _, p := range c.PrefillURLs {
-		if err := CheckURL(p.URL); err != nil {
-			errs = append(errs, fmt.Errorf("prefill_urls: %w", err))
-		}
-		if p.BootstrapPort != nil && (*p.BootstrapPort < 1 || *p.BootstrapPort > 65535) {
-			errs = append(errs, fmt.Errorf("Invalid bootstrap port: %d. Must be a number or 'none'", *p.BootstrapPort))
-		}
+		check("prefill_urls", p.URL, worker.Prefill, p.BootstrapPort)
 	}
 	for _, u := range c.DecodeURLs {
-		if err := CheckURL(u); err != nil {
-			errs = append(errs, fmt.Errorf("decode_urls: %w", err))
-		}
+		check("decode_urls", u, worker.Decode, nil)
 	}
 	if c.PDDisaggregation && !c.ServiceDiscovery {
 		if len(c.PrefillURLs) == 0 {
@@ -164,27 +172,6 @@ func validEndpoint(p string) bool {
 	}
 	return true
 }
-
-// CheckURL accepts absolute http(s) URLs with a host.
-func CheckURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("invalid URL %q: %v", raw, err)
-	}
-	if u.Scheme == "grpc" || u.Scheme == "grpcs" {
-		return fmt.Errorf("invalid URL %q: grpc:// workers (the original router's gRPC mode) are not supported; this router speaks HTTP to SGLang workers", raw)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("invalid URL %q: scheme must be http or https", raw)
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return fmt.Errorf("invalid URL %q: missing host", raw)
-	}
-	return nil
-}
-
-// NormalizeURL trims trailing slashes so "http://a:1/" and "http://a:1" name one worker.
-func NormalizeURL(raw string) string { return strings.TrimRight(raw, "/") }
 
 func isPolicy(name string) bool {
 	for _, p := range Policies {

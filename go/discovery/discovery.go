@@ -18,12 +18,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sgl-project/sglang-router-go/go/config"
-	"github.com/sgl-project/sglang-router-go/go/router"
+	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
-// Sink receives the discovered workers; *router.Router satisfies it.
+// Sink receives the discovered workers; *app.App satisfies it. Errors
+// carry the worker package's classes (worker.ErrExists, worker.ErrNotFound).
 type Sink interface {
-	AddWorker(ctx context.Context, req router.AddRequest) error
+	AddWorker(ctx context.Context, spec worker.Spec, how worker.Admission) error
 	RemoveWorker(url string) error
 }
 

@@ -14,14 +14,14 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/sgl-project/sglang-router-go/go/router"
+	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
 // fakeSink records what discovery does to it, with times, and behaves like
 // the router: an existing URL is refused, an unknown one cannot be removed.
 type fakeSink struct {
 	mu      sync.Mutex // guards the fields below
-	workers map[string]router.AddRequest
+	workers map[string]worker.Spec
 	events  []sinkEvent
 }
 
@@ -32,18 +32,21 @@ type sinkEvent struct {
 }
 
 func newSink(static ...string) *fakeSink {
-	s := &fakeSink{workers: map[string]router.AddRequest{}}
+	s := &fakeSink{workers: map[string]worker.Spec{}}
 	for _, u := range static {
-		s.workers[u] = router.AddRequest{URL: u}
+		s.workers[u] = worker.Spec{URL: u}
 	}
 	return s
 }
 
-func (s *fakeSink) AddWorker(_ context.Context, req router.AddRequest) error {
+func (s *fakeSink) AddWorker(_ context.Context, req worker.Spec, how worker.Admission) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if how != worker.Vouched {
+		return fmt.Errorf("%w: discovery must vouch for the pods it adds", worker.ErrInvalidSpec)
+	}
 	if _, ok := s.workers[req.URL]; ok {
-		return fmt.Errorf("%w: %s", router.ErrWorkerExists, req.URL)
+		return fmt.Errorf("%w: %s", worker.ErrExists, req.URL)
 	}
 	s.workers[req.URL] = req
 	s.events = append(s.events, sinkEvent{time.Now(), true, req.URL})
@@ -54,7 +57,7 @@ func (s *fakeSink) RemoveWorker(url string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.workers[url]; !ok {
-		return fmt.Errorf("%w: %s", router.ErrWorkerUnknown, url)
+		return fmt.Errorf("%w: %s", worker.ErrNotFound, url)
 	}
 	delete(s.workers, url)
 	s.events = append(s.events, sinkEvent{time.Now(), false, url})

@@ -58,6 +58,25 @@ func fakeWorkerAt(t *testing.T, name string, ln net.Listener) *workertest.Worker
 	return w
 }
 
+// registrySink adds discovered workers to a registry the way the app does
+// for a vouched worker: healthy at once. (The app, which implements Sink in
+// production, imports this package, so its tests cannot be used here.)
+type registrySink struct{ reg *worker.Registry }
+
+func (s registrySink) AddWorker(_ context.Context, spec worker.Spec, how worker.Admission) error {
+	w := worker.New(spec.URL, spec.Role, spec.BootstrapPort)
+	w.SetHealthy(how == worker.Vouched)
+	if err := s.reg.Add(w); err != nil {
+		return fmt.Errorf("%w: %s", err, spec.URL)
+	}
+	return nil
+}
+
+func (s registrySink) RemoveWorker(url string) error {
+	_, err := s.reg.Remove(url)
+	return err
+}
+
 // newRouter builds a round-robin router over a registry holding the static
 // workers, with health checks every 100ms.
 func newRouter(t *testing.T, static ...string) (*router.Router, *worker.Registry, *metrics.Metrics) {
@@ -68,10 +87,9 @@ func newRouter(t *testing.T, static ...string) (*router.Router, *worker.Registry
 	pol, err := policy.New(policy.NameRoundRobin, policy.Options{})
 	must(t, err)
 	m, client := metrics.New(true), &http.Client{Timeout: 10 * time.Second}
-	rt := router.New(router.Options{MaxPayloadSize: 1 << 20, RequestTimeout: 10 * time.Second,
-		HealthInterval: 100 * time.Millisecond, HealthTimeout: time.Second, StartupTimeout: 5 * time.Second},
+	rt := router.New(router.Options{MaxPayloadSize: 1 << 20, RequestTimeout: 10 * time.Second, HealthTimeout: time.Second},
 		router.Deps{Regular: &router.Pool{Role: worker.Regular, Registry: reg, Policy: pol}, Client: client,
-			Recorder: m, Log: zap.NewNop(), NewWorker: worker.New})
+			Recorder: m, Log: zap.NewNop(), Workers: registrySink{reg}})
 	chk := &worker.Checker{Client: client, Interval: 100 * time.Millisecond, Timeout: time.Second,
 		FailureThreshold: 1, SuccessThreshold: 1}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -123,7 +141,7 @@ func TestDiscoveredPodsServeRequestsBesideStaticWorkers(t *testing.T) {
 	rt, reg, m := newRouter(t, at("127.0.4.3"))
 	front := httptest.NewServer(rt)
 	defer front.Close()
-	d := New(fastRetry(Config{Selector: inference, Namespace: e.ns, Port: port, Kubeconfig: e.kubeconfig}), rt, nil, m)
+	d := New(fastRetry(Config{Selector: inference, Namespace: e.ns, Port: port, Kubeconfig: e.kubeconfig}), registrySink{reg}, nil, m)
 	defer run(d)()
 
 	var routable []time.Duration

@@ -22,6 +22,12 @@ type target struct {
 	badPort string
 }
 
+// spec is the worker t stands for. classify made its URL with
+// worker.NormalizeURL, so it is the form the router keys workers by.
+func (t target) spec() worker.Spec {
+	return worker.Spec{URL: t.url, Role: t.role, BootstrapPort: t.port}
+}
+
 // sameWorker reports whether t and o describe the same worker (which pod
 // stands for it does not matter).
 func (t target) sameWorker(o target) bool {
@@ -83,7 +89,11 @@ func (m matcher) classify(p *corev1.Pod) (target, string) {
 	case p.Status.PodIP == "":
 		return target{}, "pod has no IP"
 	}
-	t := target{url: "http://" + net.JoinHostPort(p.Status.PodIP, m.port), role: role, pod: podKey(p)}
+	url, err := worker.NormalizeURL("http://" + net.JoinHostPort(p.Status.PodIP, m.port))
+	if err != nil {
+		return target{}, "pod IP " + p.Status.PodIP + " is not an address"
+	}
+	t := target{url: url, role: role, pod: podKey(p)}
 	if role == worker.Prefill {
 		t.port, t.badPort = bootstrapPort(p.Annotations[m.annotation])
 	}

@@ -8,7 +8,7 @@ import (
 	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/sgl-project/sglang-router-go/go/router"
+	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
 // reconcile makes the sink's discovered workers equal to the workers the
@@ -43,7 +43,11 @@ func (d *Discovery) reconcile(ctx context.Context, pods []*corev1.Pod, retryRefu
 }
 
 func (d *Discovery) add(ctx context.Context, t target) {
-	err := d.sink.AddWorker(ctx, addRequest(t))
+	// A discovered worker joins without waiting for its /health, so a slow
+	// worker never holds up discovery, and healthy at once, because the
+	// pod's readiness vouches for it (health checks still take it out if it
+	// fails them).
+	err := d.sink.AddWorker(ctx, t.spec(), worker.Vouched)
 	if err != nil {
 		msg := err.Error()
 		if d.refused[t.url] != msg {
@@ -66,16 +70,8 @@ func (d *Discovery) add(ctx context.Context, t target) {
 	}
 }
 
-// addRequest is how a discovered worker joins: without waiting for its
-// /health, so a slow worker never holds up discovery, and healthy at once,
-// because the pod's readiness already vouches for it (the router's health
-// checks still take it out if it fails them).
-func addRequest(t target) router.AddRequest {
-	return router.AddRequest{URL: t.url, Role: t.role, BootstrapPort: t.port, Healthy: true}
-}
-
 func refusalHint(err error) string {
-	if errors.Is(err, router.ErrWorkerExists) {
+	if errors.Is(err, worker.ErrExists) {
 		return "discovered pod has the URL of a worker already configured; leaving that worker as it is"
 	}
 	return "router refused a discovered worker; retrying at the next resync"
@@ -88,7 +84,7 @@ func (d *Discovery) remove(t target, reason string) {
 	case err == nil:
 		d.rec.RecordDiscoveryRemoved()
 		d.log.Info("discovered worker removed", zap.String("pod", t.pod), zap.String("worker", t.url), zap.String("reason", reason))
-	case errors.Is(err, router.ErrWorkerUnknown):
+	case errors.Is(err, worker.ErrNotFound):
 		d.log.Debug("discovered worker was already removed by hand", zap.String("worker", t.url))
 	default:
 		d.log.Warn("could not remove a discovered worker", zap.String("worker", t.url), zap.Error(err))

@@ -40,13 +40,16 @@ func newCacheTree(o Options) cacheTree {
 	if c.obs == nil {
 		c.obs = nopObserver{}
 	}
+	c.tree.SetMemoryLimit(o.MaxTreeMemory)
 	return c
 }
 
 func (*cacheTree) NeedsText() bool { return true }
 
-// Run evicts every interval until each worker holds at most maxTree
-// characters, until ctx is done.
+// Run keeps the tree within its budgets until ctx is done: every interval
+// each worker is evicted down to maxTree characters, and whenever an
+// insert takes the tree over the high-water mark of its memory budget the
+// tree is evicted back under it at once (inserts never wait for this).
 func (c *cacheTree) Run(ctx context.Context) {
 	t := time.NewTicker(c.interval)
 	defer t.Stop()
@@ -56,6 +59,9 @@ func (c *cacheTree) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			c.tree.Evict(c.maxTree)
+			c.tree.EvictMemory()
+		case <-c.tree.Pressure():
+			c.tree.EvictMemory()
 		}
 	}
 }

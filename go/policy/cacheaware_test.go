@@ -264,3 +264,36 @@ func fitsIn(sizes map[string]int, limit int) bool {
 	}
 	return true
 }
+
+func TestCacheAwareEvictsWhenAnInsertCrossesTheMemoryBudget(t *testing.T) {
+	const budget = 256 << 10
+	o := DefaultOptions()
+	o.MaxTreeMemory, o.EvictionInterval = budget, time.Hour // only an insert can trigger eviction
+	p := NewCacheAware(o)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	ws := pool(t, 0, 0, 0, 0)
+	base := strings.Repeat("x", 200)
+	var peak int64
+	for i := range 200 { // prompts that branch at every other character
+		for k := 0; k < len(base); k += 2 {
+			p.Pick(ws, base[:k]+string(rune('a'+i%26))+string(rune('A'+i/26)))
+			peak = max(peak, p.tree.Bytes())
+			if peak > budget+4096 {
+				t.Fatalf("the tree holds %d bytes, over its %d-byte budget", peak, budget)
+			}
+		}
+	}
+	if peak <= budget*9/10 {
+		t.Fatalf("the tree never passed the high-water mark (%d of %d bytes); the test proves nothing", peak, budget)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for p.tree.Bytes() > budget*9/10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the tree stayed at %d bytes, above the high-water mark of its %d-byte budget", p.tree.Bytes(), budget)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

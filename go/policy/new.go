@@ -32,6 +32,9 @@ type Options struct {
 	BalanceRelThreshold float64 // ...and max exceeds min times this
 	MaxTreeSize         int     // cache_aware: characters kept per worker; <= 0 means 2^24
 	EvictionInterval    time.Duration
+	// MaxTreeMemory is the cache_aware tree's memory budget in bytes (see
+	// radix.Tree.SetMemoryLimit); <= 0 means no budget.
+	MaxTreeMemory int64
 	// Rand returns a uniform integer in [0, n); it must be safe for
 	// concurrent use. nil means math/rand/v2.IntN.
 	Rand func(n int) int
@@ -54,6 +57,7 @@ func ConfigOptions(c config.Config) Options {
 		BalanceAbsThreshold: c.BalanceAbsThreshold,
 		BalanceRelThreshold: c.BalanceRelThreshold,
 		MaxTreeSize:         c.MaxTreeSize,
+		MaxTreeMemory:       int64(c.MaxTreeMemoryMB) << 20,
 		EvictionInterval:    time.Duration(c.EvictionIntervalSecs) * time.Second,
 	}
 }

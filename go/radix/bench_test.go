@@ -190,3 +190,38 @@ func BenchmarkEvict(b *testing.B) {
 		tr.Evict(limit)
 	}
 }
+
+// BenchmarkAdversarialMemory reports the peak live heap the tree holds
+// (peak-heap/budget) while two goroutines insert prompts that branch at
+// every character for 8 tenants, four times the 64 MiB budget's worth,
+// with an evictor answering Pressure; bytes/budget is the fullest the
+// tree's own accounting got. ns/op is one whole run.
+func BenchmarkAdversarialMemory(b *testing.B) {
+	const budget = 64 << 20
+	var peak int64
+	var filled float64
+	for b.Loop() {
+		peak, filled = adversarialRun(b, budget, 4*budget)
+	}
+	b.ReportMetric(float64(peak)/budget, "peak-heap/budget")
+	b.ReportMetric(filled, "bytes/budget")
+}
+
+// BenchmarkEvictMemory measures one EvictMemory that brings a tree at its
+// 16 MiB limit, full of branching prompts for 8 tenants, down to the
+// low-water mark; ns/op is per call.
+func BenchmarkEvictMemory(b *testing.B) {
+	const limit = 16 << 20
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		tr := New(nil)
+		tr.SetMemoryLimit(limit)
+		gen := newBranching(5, 256)
+		for i := 0; !tr.full(); i++ {
+			tr.Insert(gen.next(), benchTenants[i%len(benchTenants)])
+		}
+		b.StartTimer()
+		tr.EvictMemory()
+	}
+}

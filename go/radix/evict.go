@@ -53,7 +53,7 @@ func (t *Tree) evictGroup(group []*tenant, limit int64) {
 	for b, ten := range group {
 		bit := uint64(1) << b
 		clear(kids)
-		var q leafQueue
+		var q lruQueue[leaf]
 		for i, wn := range w.nodes[1:] {
 			if wn.has&bit != 0 {
 				kids[wn.parent]++
@@ -69,9 +69,9 @@ func (t *Tree) evictGroup(group []*tenant, limit int64) {
 			if e.requeued { // hot leaf met twice: evict it now, so Evict ends
 				seen = math.MaxInt64
 			}
-			last, done := t.evictLeaf(w.nodes[e.node].n, ten, seen)
+			newer, last, _, done := t.evictLeaf(w.nodes[e.node].n, ten, seen)
 			switch {
-			case last != 0: // used since the walk: requeue with its new time
+			case newer: // used since the walk: requeue with its new time
 				q.push(leaf{e.node, last, true})
 			case done:
 				p := w.nodes[e.node].parent
@@ -160,21 +160,22 @@ func (t *Tree) walk(group []*tenant) walkResult {
 
 // evictLeaf removes ten's stamp from n if n is still one of its leaves and
 // its stamp is no newer than seen, and removes nodes left empty. It reports
-// the stamp's newer time instead (last != 0), or whether it was removed.
-func (t *Tree) evictLeaf(n *node, ten *tenant, seen int64) (last int64, done bool) {
+// the stamp's newer time instead (newer, last), or whether it was removed
+// and from under which parent.
+func (t *Tree) evictLeaf(n *node, ten *tenant, seen int64) (newer bool, last int64, parent *node, done bool) {
 	p := t.lockPair(n)
 	if p == nil {
-		return 0, false
+		return false, 0, nil, false
 	}
 	s := n.stampOf(ten)
 	switch {
 	case s == nil:
 	case s.last.Load() > seen:
-		last = s.last.Load()
+		newer, last = true, s.last.Load()
 	case !n.kidHas(ten):
-		done = n.dropStamp(ten)
+		done = n.dropStamp(ten, &t.mem)
 		if n.empty() {
-			p.detach(n)
+			p.detach(n, &t.mem)
 		}
 	}
 	n.mu.Unlock()
@@ -183,7 +184,7 @@ func (t *Tree) evictLeaf(n *node, ten *tenant, seen int64) (last int64, done boo
 	if prune {
 		t.prune(p)
 	}
-	return last, done
+	return newer, last, p, done
 }
 
 // lockPair write-locks n's parent and then n, and returns the parent; nil
@@ -216,7 +217,7 @@ func (t *Tree) prune(n *node) {
 		}
 		gone := n.empty()
 		if gone {
-			p.detach(n)
+			p.detach(n, &t.mem)
 		}
 		n.mu.Unlock()
 		p.mu.Unlock()

@@ -2,11 +2,13 @@ package radix
 
 import (
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
 // Insert records that text was sent to tenant: it stamps tenant, with the
 // clock's time, on every node along text's path, adding the nodes it lacks.
+// A tree at its memory limit records only what fits (see memory.go).
 //
 // Insert descends by lock coupling with read locks, keeping the current node
 // and its parent locked: the parent's lock pins the current node (it cannot
@@ -22,6 +24,7 @@ func (t *Tree) Insert(text, tenant string) {
 		// Malformed UTF-8 (see text.go); the valid text always inserts.
 		t.insert(strings.ToValidUTF8(text, string(utf8.RuneError)), ten, now)
 	}
+	t.signalPressure()
 }
 
 // cursor is a node and how it is locked.
@@ -54,7 +57,9 @@ func (c cursor) upgrade() cursor {
 // insert does the work of Insert; it returns false, having stored nothing
 // new, when the text a new leaf would hold is not storable. The expensive
 // work (scanning and copying text) is prepared under read locks; the write
-// locks only publish it.
+// locks only publish it. At the memory limit it stops before adding a
+// stamp, a split or a leaf; stamps stay prefix-closed, as it adds them top
+// down.
 func (t *Tree) insert(text string, ten *tenant, now int64) bool {
 	var p cursor // n's parent, locked; nil while n is the root (always pinned)
 	n := cursor{n: t.root}
@@ -66,6 +71,9 @@ func (t *Tree) insert(text string, ten *tenant, now int64) bool {
 		key, size := firstKey(rest)
 		c := n.n.kids.get(key)
 		if c == nil {
+			if t.full() {
+				return true
+			}
 			if leaf == nil || len(leaf.label) != len(rest) {
 				var ok bool
 				if leaf, ok = newLeaf(rest, ten, now); !ok {
@@ -76,9 +84,10 @@ func (t *Tree) insert(text string, ten *tenant, now int64) bool {
 				n = n.upgrade() // someone may add the child meanwhile: look again
 				continue
 			}
-			if !ten.dead.Load() {
+			if cost := leaf.cost() + stampBytes; !ten.dead.Load() && t.reserve(cost) {
 				leaf.parent = n.n
 				ten.chars.Add(int64(leaf.chars))
+				ten.bytes.Add(cost)
 				n.n.kids.put(key, leaf)
 			}
 			return true
@@ -87,6 +96,10 @@ func (t *Tree) insert(text string, ten *tenant, now int64) bool {
 		k := commonPrefix(c.label, rest, size)
 		kid := cursor{n: c}
 		if k < len(c.label) {
+			if t.full() {
+				c.mu.RUnlock()
+				return true
+			}
 			if cut == nil || cut.c != c || cut.k != k {
 				cut = planSplit(c, k)
 			}
@@ -95,11 +108,15 @@ func (t *Tree) insert(text string, ten *tenant, now int64) bool {
 				n = n.upgrade() // c may be split meanwhile: look again
 				continue
 			}
-			kid = cursor{n: cut.apply(n.n), w: true}
+			kid = cursor{n: cut.apply(n.n, &t.mem), w: true}
 		}
 		if !kid.n.touch(ten, now) {
+			if t.full() {
+				kid.unlock()
+				return true
+			}
 			kid = kid.upgrade() // kid is pinned by n
-			kid.n.addStamp(ten, now)
+			kid.n.addStamp(ten, now, &t.mem)
 		}
 		p.unlock()
 		p, n = n, kid
@@ -140,24 +157,29 @@ func planSplit(c *node, k int) *split {
 
 // apply puts a new node m holding the head between n and c, and returns m
 // write-locked. m carries copies of c's stamps, so every tenant's character
-// count is unchanged. The caller holds n's write lock, and found c still
-// n's child (so c's label is the one planned: only a split changes it, and
-// a split replaces c among n's children); apply takes c's lock.
-func (sp *split) apply(n *node) *node {
+// count is unchanged; their bytes and the tree's (mem) grow by m's cost and
+// the change of c's label. The caller holds n's write lock, and found c
+// still n's child (so c's label is the one planned: only a split changes
+// it, and a split replaces c among n's children); apply takes c's lock.
+func (sp *split) apply(n *node, mem *atomic.Int64) *node {
 	c := sp.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := &node{label: sp.head, chars: sp.headChars, parent: n}
 	m.stamps = make([]*stamp, 0, len(c.stamps))
+	relabel := allocSize(len(sp.tail)) - allocSize(len(c.label))
 	for _, s := range c.stamps {
 		if s.t.dead.Load() { // being swept: keep it off m, which the sweep may miss
 			s.t.chars.Add(-int64(m.chars))
+			s.t.bytes.Add(relabel)
 			continue
 		}
 		ms := &stamp{t: s.t}
 		ms.last.Store(s.last.Load())
 		m.stamps = append(m.stamps, ms)
+		s.t.bytes.Add(m.cost() + stampBytes + relabel)
 	}
+	mem.Add(m.cost() + int64(len(m.stamps))*stampBytes + relabel)
 	c.label, c.chars, c.parent = sp.tail, c.chars-m.chars, m
 	ck, _ := firstKey(c.label)
 	m.kids.put(ck, c)

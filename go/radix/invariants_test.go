@@ -17,12 +17,16 @@ func (c *fakeClock) tick() time.Time { c.now = c.now.Add(time.Second); return c.
 // tree must be quiescent. It returns the number of non-root nodes.
 func checkTree(t *testing.T, tr *Tree) int {
 	t.Helper()
-	chars := map[*tenant]int64{}
-	nodes := 0
+	chars, bytes := map[*tenant]int64{}, map[*tenant]int64{}
+	nodes, mem := 0, int64(0)
 	var walk func(n *node)
 	walk = func(n *node) {
+		if n != tr.root {
+			mem += n.cost() + int64(len(n.stamps))*stampBytes
+		}
 		for _, s := range n.stamps {
 			chars[s.t] += int64(n.chars)
+			bytes[s.t] += n.cost() + stampBytes
 		}
 		n.kids.each(func(c *node) bool {
 			nodes++
@@ -51,9 +55,15 @@ func checkTree(t *testing.T, tr *Tree) int {
 		})
 	}
 	walk(tr.root)
+	if got := tr.Bytes(); got != mem {
+		t.Errorf("tree counted %d bytes, its nodes cost %d", got, mem)
+	}
 	for _, ten := range tr.liveTenants() {
 		if got := ten.chars.Load(); got != chars[ten] {
 			t.Errorf("tenant %s: counted %d chars, nodes hold %d", ten.name, got, chars[ten])
+		}
+		if got := ten.bytes.Load(); got != bytes[ten] {
+			t.Errorf("tenant %s: counted %d bytes, its nodes cost %d", ten.name, got, bytes[ten])
 		}
 		delete(chars, ten)
 	}

@@ -6,10 +6,11 @@ import (
 	"sync/atomic"
 )
 
-// tenant is one worker's identity in the tree and its character count.
+// tenant is one worker's identity in the tree and what it holds.
 type tenant struct {
 	name  string
 	chars atomic.Int64 // sum of the labels' characters of the nodes stamped for it
+	bytes atomic.Int64 // sum of cost()+stampBytes of the nodes stamped for it (memory.go)
 	dead  atomic.Bool  // set by RemoveTenant; a dead tenant is never stamped again
 }
 
@@ -69,9 +70,10 @@ func (n *node) touch(t *tenant, now int64) bool {
 	return true
 }
 
-// addStamp stamps n for t, counting n's characters for t, unless t is dead or
-// already stamped. Caller holds n.mu for writing.
-func (n *node) addStamp(t *tenant, now int64) {
+// addStamp stamps n for t, counting n's characters and bytes for t and the
+// stamp's bytes in mem (the tree's total), unless t is dead or already
+// stamped. Caller holds n.mu for writing.
+func (n *node) addStamp(t *tenant, now int64, mem *atomic.Int64) {
 	if n.touch(t, now) || t.dead.Load() {
 		return
 	}
@@ -79,16 +81,20 @@ func (n *node) addStamp(t *tenant, now int64) {
 	s.last.Store(now)
 	n.stamps = append(n.stamps, s)
 	t.chars.Add(int64(n.chars))
+	t.bytes.Add(n.cost() + stampBytes)
+	mem.Add(stampBytes)
 }
 
-// dropStamp removes t's stamp and its characters. Caller holds the write
-// locks of n and of its parent (stamps are removed only by eviction and
-// tenant removal, which lock both).
-func (n *node) dropStamp(t *tenant) bool {
+// dropStamp removes t's stamp, its characters and bytes. Caller holds the
+// write locks of n and of its parent (stamps are removed only by eviction
+// and tenant removal, which lock both).
+func (n *node) dropStamp(t *tenant, mem *atomic.Int64) bool {
 	for i, s := range n.stamps {
 		if s.t == t {
 			n.stamps = slices.Delete(n.stamps, i, i+1) // keeps the stamping order
 			t.chars.Add(-int64(n.chars))
+			t.bytes.Add(-(n.cost() + stampBytes))
+			mem.Add(-stampBytes)
 			return true
 		}
 	}
@@ -111,9 +117,11 @@ func (n *node) kidHas(t *tenant) bool {
 	return found
 }
 
-// detach removes child c from n. Caller holds both write locks.
-func (n *node) detach(c *node) {
+// detach removes child c, which holds no stamp, from n and its bytes from
+// mem. Caller holds both write locks.
+func (n *node) detach(c *node, mem *atomic.Int64) {
 	key, _ := firstKey(c.label)
 	n.kids.del(key)
 	c.removed = true
+	mem.Add(-c.cost())
 }

@@ -8,22 +8,33 @@ type leaf struct {
 	requeued bool // queued again because it was used after the walk
 }
 
-// leafQueue is a binary min-heap of leaves by stamp time (oldest first),
-// typed to avoid container/heap's boxing of every element.
-type leafQueue []leaf
+// nodeLeaf is a node queued for eviction by EvictMemory, which keeps no
+// walk, with the stamp time it was seen with.
+type nodeLeaf struct {
+	n        *node
+	last     int64
+	requeued bool // queued again because it was used after it was queued
+}
 
-func (q *leafQueue) init() {
+func (l leaf) at() int64     { return l.last }
+func (l nodeLeaf) at() int64 { return l.last }
+
+// lruQueue is a binary min-heap of leaves by stamp time (oldest first),
+// typed to avoid container/heap's boxing of every element.
+type lruQueue[T interface{ at() int64 }] []T
+
+func (q *lruQueue[T]) init() {
 	for i := len(*q)/2 - 1; i >= 0; i-- {
 		q.down(i)
 	}
 }
 
-func (q *leafQueue) push(e leaf) {
+func (q *lruQueue[T]) push(e T) {
 	*q = append(*q, e)
 	h := *q
 	for i := len(h) - 1; i > 0; {
 		up := (i - 1) / 2
-		if h[up].last <= h[i].last {
+		if h[up].at() <= h[i].at() {
 			break
 		}
 		h[up], h[i] = h[i], h[up]
@@ -31,23 +42,24 @@ func (q *leafQueue) push(e leaf) {
 	}
 }
 
-func (q *leafQueue) pop() leaf {
+func (q *lruQueue[T]) pop() T {
 	h := *q
 	top := h[0]
 	last := len(h) - 1
 	h[0] = h[last]
-	h[last] = leaf{}
+	var zero T
+	h[last] = zero
 	*q = h[:last]
 	q.down(0)
 	return top
 }
 
-func (q *leafQueue) down(i int) {
+func (q *lruQueue[T]) down(i int) {
 	h := *q
 	for {
 		small := i
 		for _, c := range [2]int{2*i + 1, 2*i + 2} {
-			if c < len(h) && h[c].last < h[small].last {
+			if c < len(h) && h[c].at() < h[small].at() {
 				small = c
 			}
 		}

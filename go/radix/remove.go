@@ -46,10 +46,10 @@ func (t *Tree) unstamp(n *node, ten *tenant) {
 	if p == nil {
 		return
 	}
-	n.dropStamp(ten)
+	n.dropStamp(ten, &t.mem)
 	gone := n.empty()
 	if gone {
-		p.detach(n)
+		p.detach(n, &t.mem)
 	}
 	n.mu.Unlock()
 	prune := gone && p != t.root && p.empty()

@@ -20,6 +20,7 @@ package radix
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,7 +33,11 @@ type Tree struct {
 	mu      sync.RWMutex // guards tenants (the name index only)
 	tenants map[string]*tenant
 
-	evictMu sync.Mutex // serialises Evict calls
+	evictMu sync.Mutex // serialises Evict and EvictMemory calls
+
+	mem      atomic.Int64  // bytes the nodes hold (memory.go)
+	memLimit atomic.Int64  // bytes the tree may hold; 0 = no limit
+	pressure chan struct{} // see Pressure
 }
 
 // New returns an empty tree. clock stamps inserts for LRU eviction; nil
@@ -41,7 +46,7 @@ func New(clock func() time.Time) *Tree {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Tree{clock: clock, root: &node{}, tenants: map[string]*tenant{}}
+	return &Tree{clock: clock, root: &node{}, tenants: map[string]*tenant{}, pressure: make(chan struct{}, 1)}
 }
 
 // Result is the outcome of a match.

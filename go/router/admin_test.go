@@ -2,9 +2,12 @@ package router
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/sgl-project/sglang-router-go/go/worker"
 	"github.com/sgl-project/sglang-router-go/go/worker/workertest"
 )
 
@@ -36,8 +39,12 @@ func TestHealthAndReadiness(t *testing.T) {
 func TestAddListRemoveWorkers(t *testing.T) {
 	f := newFixture(t, testOptions(), "w0")
 	extra := workertest.New(t, "extra")
-	if resp, body := f.do("POST", "/add_worker?url="+extra.URL, ""); resp.StatusCode != 200 {
+	spelled := strings.Replace(extra.URL, "http://", "HTTP://", 1) + "/"
+	if resp, body := f.do("POST", "/add_worker?url="+url.QueryEscape(spelled), ""); resp.StatusCode != 200 || body != "Successfully added worker: "+extra.URL {
 		t.Fatalf("add: %d %s", resp.StatusCode, body)
+	}
+	if len(f.admin.specs) != 1 || f.admin.specs[0].URL != extra.URL || f.admin.hows[0] != worker.WhenHealthy {
+		t.Fatalf("the app was asked %+v %v; want the normalised URL, waiting for health", f.admin.specs, f.admin.hows)
 	}
 	if resp, body := f.do("POST", "/add_worker?url="+extra.URL, ""); resp.StatusCode != 400 || !strings.Contains(body, "already exists") {
 		t.Fatalf("second add: %d %s", resp.StatusCode, body)
@@ -48,10 +55,7 @@ func TestAddListRemoveWorkers(t *testing.T) {
 	if len(list.URLs) != 2 || list.URLs[1] != extra.URL {
 		t.Fatalf("list: %s", body)
 	}
-	if !f.pool.Registry.Get(extra.URL).Healthy() {
-		t.Error("a worker added after a passing health check should be healthy at once")
-	}
-	if resp, _ := f.do("POST", "/remove_worker?url="+f.workers[0].URL, ""); resp.StatusCode != 200 {
+	if resp, _ := f.do("POST", "/remove_worker?url="+f.workers[0].URL+"/", ""); resp.StatusCode != 200 {
 		t.Fatalf("remove: %d", resp.StatusCode)
 	}
 	f.do("POST", "/generate", `{"text":"a"}`)
@@ -60,16 +64,40 @@ func TestAddListRemoveWorkers(t *testing.T) {
 	}
 }
 
-func TestAddWorkerTimesOutOnUnhealthyWorker(t *testing.T) {
+func TestWorkerErrorsMapToStatuses(t *testing.T) {
 	f := newFixture(t, testOptions(), "w0")
-	sick := workertest.New(t, "sick")
-	sick.SetHealthy(false)
-	resp, body := f.do("POST", "/add_worker?url="+sick.URL, "")
-	if resp.StatusCode != 400 || !strings.Contains(body, "did not become healthy") {
-		t.Fatalf("got %d %s", resp.StatusCode, body)
+	for _, tc := range []struct {
+		err    error
+		status int
+	}{
+		{fmt.Errorf("%w: x", worker.ErrInvalidSpec), 400},
+		{fmt.Errorf("%w: x", worker.ErrExists), 400},
+		{fmt.Errorf("%w: x", worker.ErrNotReady), 400},
+		{fmt.Errorf("%w: x", worker.ErrBusy), 503},
+	} {
+		f.admin.err = tc.err
+		if resp, body := f.do("POST", "/add_worker?url=http://h:1", ""); resp.StatusCode != tc.status || !strings.Contains(body, tc.err.Error()) {
+			t.Errorf("%v: %d %s, want %d", tc.err, resp.StatusCode, body, tc.status)
+		}
 	}
-	if f.pool.Registry.Get(sick.URL) != nil {
-		t.Error("an unhealthy worker was added")
+	f.admin.err = nil
+	for _, tc := range []struct {
+		path, want string
+		status     int
+	}{
+		{"/add_worker?url=ftp://h:1", "scheme must be http or https", 400},
+		{"/add_worker?url=grpc://h:1", "grpc:// workers (the original router's gRPC mode) are not supported", 400},
+		{"/add_worker?url=http://u:secret@h:1", "credentials", 400},
+		{"/add_worker?url=http://h:1&role=middle", "role must be", 400},
+		{"/add_worker?url=http://h:1&role=prefill&bootstrap_port=x", "Invalid bootstrap port: x. Must be a number or 'none'", 400},
+		{"/add_worker?url=http://h:1&bootstrap_port=9000", "prefill workers only", 400},
+		{"/remove_worker", "missing url", 400},
+		{"/remove_worker?url=http://127.0.0.1:1", "worker not found", 404},
+	} {
+		resp, body := f.do("POST", tc.path, "")
+		if resp.StatusCode != tc.status || !strings.Contains(body, tc.want) || strings.Contains(body, "secret") {
+			t.Errorf("%s: %d %s, want %d mentioning %q", tc.path, resp.StatusCode, body, tc.status, tc.want)
+		}
 	}
 }
 

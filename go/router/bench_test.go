@@ -34,7 +34,7 @@ func benchRouter(b *testing.B, rec Recorder, level zapcore.Level, pol policy.Pol
 	}
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), level))
 	return New(testOptions(), Deps{Regular: pool, Client: &http.Client{Transport: cannedWorker{`{"text":"ok","meta_info":{}}`}},
-		Recorder: rec, Log: log, NewWorker: worker.New})
+		Recorder: rec, Log: log})
 }
 
 // BenchmarkRouterGenerate is the router's own cost for a small /generate:

@@ -29,6 +29,9 @@ var (
 
 // statusFor is the one place an error class becomes an HTTP status.
 func statusFor(err error) int {
+	if status, ok := workerErrorStatus(err); ok {
+		return status
+	}
 	switch {
 	case errors.Is(err, ErrTooLarge):
 		return http.StatusRequestEntityTooLarge

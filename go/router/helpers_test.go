@@ -1,11 +1,13 @@
 package router
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,9 +55,7 @@ func testOptions() Options {
 		RequestTimeout:   10 * time.Second,
 		Retry:            RetryPolicy{MaxRetries: 2, Initial: time.Millisecond, Max: 5 * time.Millisecond},
 		RequestIDHeaders: []string{"x-request-id", "x-correlation-id"},
-		HealthInterval:   10 * time.Millisecond,
 		HealthTimeout:    time.Second,
-		StartupTimeout:   300 * time.Millisecond,
 	}
 }
 
@@ -66,6 +66,53 @@ type fixture struct {
 	pool    *Pool
 	srv     *httptest.Server
 	workers []*workertest.Worker
+	admin   *fakeWorkers
+}
+
+// fakeWorkers stands in for the app behind the admin routes: it records
+// the specs the router parsed and adds them to (or removes them from) the
+// fixture's pools at once, or answers err when set. The app's tests cover
+// the real admission (health wait, own address, DNS).
+type fakeWorkers struct {
+	pools []*Pool
+
+	mu    sync.Mutex // guards the fields below
+	specs []worker.Spec
+	hows  []worker.Admission
+	err   error
+}
+
+func (fw *fakeWorkers) AddWorker(_ context.Context, spec worker.Spec, how worker.Admission) error {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	fw.specs, fw.hows = append(fw.specs, spec), append(fw.hows, how)
+	if fw.err != nil {
+		return fw.err
+	}
+	for _, p := range fw.pools {
+		if p.Role == spec.Role {
+			w := worker.New(spec.URL, spec.Role, spec.BootstrapPort)
+			w.SetHealthy(true)
+			if err := p.Registry.Add(w); err != nil {
+				return fmt.Errorf("%w: %s", err, spec.URL)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: no %s pool", worker.ErrInvalidSpec, spec.Role)
+}
+
+func (fw *fakeWorkers) RemoveWorker(raw string) error {
+	url, err := worker.NormalizeURL(raw)
+	if err != nil {
+		return err
+	}
+	for _, p := range fw.pools {
+		if _, err := p.Registry.Remove(url); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s", worker.ErrNotFound, url)
 }
 
 func newFixture(t *testing.T, opts Options, names ...string) *fixture {
@@ -81,8 +128,8 @@ func newFixture(t *testing.T, opts Options, names ...string) *fixture {
 		}
 	}
 	client := &http.Client{Transport: proxy.NewTransport()}
-	f.rt = New(opts, Deps{Regular: f.pool, Client: client, Recorder: nopRecorder{}, Log: zap.NewNop(),
-		NewWorker: func(u string, r worker.Role, p *int) *worker.Worker { return worker.New(u, r, p) }})
+	f.admin = &fakeWorkers{pools: []*Pool{f.pool}}
+	f.rt = New(opts, Deps{Regular: f.pool, Client: client, Recorder: nopRecorder{}, Log: zap.NewNop(), Workers: f.admin})
 	f.srv = httptest.NewServer(f.rt)
 	t.Cleanup(f.srv.Close)
 	t.Cleanup(client.CloseIdleConnections)
@@ -116,8 +163,8 @@ func newPDFixture(t *testing.T, opts Options, prefill, decode int) *pdFixture {
 		}
 	}
 	client := &http.Client{Transport: proxy.NewTransport()}
-	f.rt = New(opts, Deps{Prefill: pools[0], Decode: pools[1], Client: client, Recorder: nopRecorder{}, Log: zap.NewNop(),
-		NewWorker: func(u string, r worker.Role, p *int) *worker.Worker { return worker.New(u, r, p) }})
+	f.admin = &fakeWorkers{pools: pools[:]}
+	f.rt = New(opts, Deps{Prefill: pools[0], Decode: pools[1], Client: client, Recorder: nopRecorder{}, Log: zap.NewNop(), Workers: f.admin})
 	f.srv = httptest.NewServer(f.rt)
 	t.Cleanup(f.srv.Close)
 	t.Cleanup(client.CloseIdleConnections)

@@ -1,10 +1,11 @@
 // Package router is the HTTP front end: it maps each route to its handler,
 // reads and checks the request, picks a worker through a Pool, forwards with
 // retries and maps failures to statuses. Admin routes (health, workers,
-// loads) live here too.
+// loads) live here too, and the keys that guard routes (auth.go).
 package router
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -26,11 +27,14 @@ type Options struct {
 	QueueSize          int
 	QueueTimeout       time.Duration
 	RateLimit          float64 // admissions per second; <= 0: no rate limit
-	// Health settings used by /add_worker to wait for a new worker.
-	HealthInterval time.Duration
-	HealthTimeout  time.Duration
-	HealthEndpoint string // path probed on a new worker; "" means /health
-	StartupTimeout time.Duration
+	// HealthTimeout bounds the router's own calls to workers (/get_loads,
+	// /flush_cache).
+	HealthTimeout time.Duration
+	// AdminAPIKey, when set, is the bearer token the admin routes demand.
+	AdminAPIKey string
+	// ClientAPIKeys, when set, are the bearer tokens the request routes
+	// accept; the client's token is then never forwarded to workers.
+	ClientAPIKeys []string
 }
 
 // Recorder receives what the router observes; *metrics.Metrics implements it.
@@ -61,31 +65,43 @@ type Router struct {
 	proxy   *proxy.Proxy
 	rec     Recorder
 	log     *zap.Logger
-	// NewWorker builds a worker for /add_worker (the app sets the breaker).
-	newWorker  func(url string, role worker.Role, bootstrapPort *int) *worker.Worker
+	// workers serves /add_worker and /remove_worker (the app).
+	workers    Workers
+	admin      keyring // empty: admin routes open
+	clients    keyring // empty: request routes open
 	ids        *idSource
 	limiter    *limiter
 	routes     map[string]route
 	textNeeded bool // some pool's policy routes on request text
 }
 
+// Workers adds and removes workers for the admin routes. The app
+// implements it: it owns how a worker joins (its pool, the health wait, the
+// checks against the router's own address and unresolvable hosts). Errors
+// carry the worker package's classes (worker.ErrInvalidSpec, ...).
+type Workers interface {
+	AddWorker(ctx context.Context, spec worker.Spec, how worker.Admission) error
+	RemoveWorker(rawURL string) error
+}
+
 // Deps are the collaborators a Router is built from.
 type Deps struct {
-	Regular   *Pool // regular mode
-	Prefill   *Pool // PD mode
-	Decode    *Pool
-	Client    *http.Client
-	Recorder  Recorder
-	Log       *zap.Logger
-	NewWorker func(url string, role worker.Role, bootstrapPort *int) *worker.Worker
+	Regular  *Pool // regular mode
+	Prefill  *Pool // PD mode
+	Decode   *Pool
+	Client   *http.Client
+	Recorder Recorder
+	Log      *zap.Logger
+	Workers  Workers
 }
 
 // New builds a Router.
 func New(opts Options, d Deps) *Router {
 	rt := &Router{
 		opts: opts, regular: d.Regular, prefill: d.Prefill, decode: d.Decode,
-		proxy: &proxy.Proxy{Client: d.Client}, rec: d.Recorder, log: d.Log,
-		newWorker: d.NewWorker, ids: newIDSource(), limiter: newLimiter(opts),
+		proxy: &proxy.Proxy{Client: d.Client}, rec: d.Recorder, log: d.Log, workers: d.Workers,
+		admin: newKeyring(opts.AdminAPIKey), clients: newKeyring(opts.ClientAPIKeys...),
+		ids: newIDSource(), limiter: newLimiter(opts),
 	}
 	rt.routes = rt.routeTable()
 	for _, p := range rt.pools() {
@@ -106,17 +122,19 @@ type handler func(w http.ResponseWriter, r *http.Request, id string) int
 type route struct {
 	method  string // "" = any
 	limited bool   // counts against max_concurrent_requests
+	access  access // who may call it
 	handle  handler
 }
 
 // ServeHTTP dispatches by exact path. Every response carries x-request-id.
+// CORS never applies to admin routes.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := rt.requestID(r)
 	w.Header().Set("X-Request-Id", id)
-	if rt.cors(w, r) {
+	rte, ok := rt.routes[r.URL.Path]
+	if rte.access != adminAccess && rt.cors(w, r) {
 		return
 	}
-	rte, ok := rt.routes[r.URL.Path]
 	if !ok {
 		writeErrorStatus(w, http.StatusNotFound, "no route for "+r.URL.Path)
 		return
@@ -144,6 +162,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (rt *Router) serveRoute(w http.ResponseWriter, r *http.Request, id string, rte route) int {
+	if err := rt.authorize(r, rte.access); err != nil {
+		return writeAuthError(w, err)
+	}
 	if rte.limited {
 		release, err := rt.limiter.acquire(r.Context())
 		if err != nil {
@@ -156,24 +177,27 @@ func (rt *Router) serveRoute(w http.ResponseWriter, r *http.Request, id string, 
 
 func (rt *Router) routeTable() map[string]route {
 	gen := func(path string) route {
-		return route{method: http.MethodPost, limited: true, handle: rt.generation(path)}
+		return route{method: http.MethodPost, limited: true, access: clientAccess, handle: rt.generation(path)}
+	}
+	info := func(path string, serverInfo bool) route {
+		return route{method: http.MethodGet, access: clientAccess, handle: rt.forwardInfo(path, rt.infoPool(serverInfo))}
 	}
 	return map[string]route{
 		"/generate":            gen("/generate"),
 		"/v1/chat/completions": gen("/v1/chat/completions"),
 		"/v1/completions":      gen("/v1/completions"),
-		"/v1/models":           {method: http.MethodGet, handle: rt.forwardInfo("/v1/models", rt.infoPool(false))},
-		"/get_model_info":      {method: http.MethodGet, handle: rt.forwardInfo("/get_model_info", rt.infoPool(false))},
-		"/get_server_info":     {method: http.MethodGet, handle: rt.forwardInfo("/get_server_info", rt.infoPool(true))},
+		"/v1/models":           info("/v1/models", false),
+		"/get_model_info":      info("/get_model_info", false),
+		"/get_server_info":     info("/get_server_info", true),
 		"/health":              {method: http.MethodGet, handle: rt.health},
 		"/health_generate":     {method: http.MethodGet, handle: rt.healthGenerate},
 		"/liveness":            {method: http.MethodGet, handle: liveness},
 		"/readiness":           {method: http.MethodGet, handle: rt.readiness},
-		"/add_worker":          {method: http.MethodPost, handle: rt.addWorker},
-		"/remove_worker":       {method: http.MethodPost, handle: rt.removeWorker},
-		"/list_workers":        {method: http.MethodGet, handle: rt.listWorkers},
-		"/flush_cache":         {method: http.MethodPost, handle: rt.flushCache},
-		"/get_loads":           {method: http.MethodGet, handle: rt.getLoads},
+		"/add_worker":          {method: http.MethodPost, access: adminAccess, handle: rt.addWorker},
+		"/remove_worker":       {method: http.MethodPost, access: adminAccess, handle: rt.removeWorker},
+		"/list_workers":        {method: http.MethodGet, access: adminAccess, handle: rt.listWorkers},
+		"/flush_cache":         {method: http.MethodPost, access: adminAccess, handle: rt.flushCache},
+		"/get_loads":           {method: http.MethodGet, access: adminAccess, handle: rt.getLoads},
 	}
 }
 

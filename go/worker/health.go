@@ -86,7 +86,7 @@ func (c *Checker) CheckAll(ctx context.Context, regs ...*Registry) {
 
 // CheckOne runs one health check on w and applies its result.
 func (c *Checker) CheckOne(ctx context.Context, w *Worker) bool {
-	ok := Probe(ctx, c.Client, w.url+c.endpoint(), c.Timeout)
+	ok := Probe(ctx, c.Client, c.HealthURL(w.url), c.Timeout)
 	if ctx.Err() != nil {
 		return ok // shutting down: a cancelled probe says nothing about the worker
 	}
@@ -96,11 +96,13 @@ func (c *Checker) CheckOne(ctx context.Context, w *Worker) bool {
 	return ok
 }
 
-func (c *Checker) endpoint() string {
+// HealthURL is the address the checker probes for the worker at
+// workerURL; adding a worker that must be healthy first probes the same.
+func (c *Checker) HealthURL(workerURL string) string {
 	if c.Endpoint == "" {
-		return "/health"
+		return workerURL + "/health"
 	}
-	return c.Endpoint
+	return workerURL + c.Endpoint
 }
 
 // Probe reports whether GET url answers 2xx within timeout.

@@ -1,15 +1,8 @@
 package worker
 
 import (
-	"errors"
 	"sync"
 	"sync/atomic"
-)
-
-// ErrExists and ErrNotFound are the registry's error classes.
-var (
-	ErrExists   = errors.New("worker already exists")
-	ErrNotFound = errors.New("worker not found")
 )
 
 // Registry is the set of workers of one pool. Readers take an immutable

@@ -1,13 +1,11 @@
 // Command sglang-router is the standalone router: the same flags as
 // `python -m sglang_router.launch_router` and the same subcommands as the
-// Python package's `sglang-router` (package cli has them all).
+// Python package's `sglang-router` (package cli has them all, and the
+// handling of SIGINT and SIGTERM).
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/sgl-project/sglang-router-go/go/cli"
 )
@@ -16,7 +14,5 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(cli.Main(ctx, version, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(cli.Run(version, os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -351,8 +351,9 @@ class Router:
         wait: bool = True,
     ) -> None:
         """Add a worker (role "regular", "prefill" or "decode"). With wait, block
-        until its /health answers (within the startup timeout); without, it
-        joins once a health check passes.
+        until its health endpoint (health_check_endpoint, default /health)
+        answers 2xx (within the startup timeout); without, it joins once a
+        health check passes.
 
         Go runs the add in the background and Python waits for it in short
         slices, so Ctrl-C interrupts the wait (KeyboardInterrupt) and cancels

@@ -395,6 +395,18 @@ def test_admin_key_from_the_environment_set_after_the_library_loaded(free_port, 
         assert _status("GET", r.url + "/list_workers") == 200
 
 
+def test_effective_config_and_print_config_read_keys_set_after_the_library_loaded(monkeypatch, capfd):
+    from sglang_router import cli
+
+    _native.version()
+    monkeypatch.setenv("SGLANG_ROUTER_ADMIN_API_KEY", "env-admin")
+    monkeypatch.setenv("SGLANG_ROUTER_CLIENT_API_KEYS", "e1,e2")
+    config = Router(worker_urls=["http://127.0.0.1:1"]).effective_config()
+    assert config["admin_api_key"] == "env-admin" and config["client_api_keys"] == ["e1", "e2"]
+    assert cli.run_go(["--print-config", "--worker-urls", "http://127.0.0.1:1"]) == 0
+    assert '"admin_api_key": "env-admin"' in capfd.readouterr().out
+
+
 def test_add_worker_normalises_and_refuses_bad_urls(free_port, fake_worker):
     a, b = fake_worker("a"), fake_worker("b")
     with make_router(free_port, [a]) as r:

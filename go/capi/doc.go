@@ -25,7 +25,11 @@
 //	    Validates the configuration (JSON keys = Router keyword names, null or
 //	    absent = default), binds the listeners and returns at once:
 //	    {"handle": H, "address": "host:port", "metrics_address": "host:port"}.
-//	    Worker health checks, discovery and serving run on goroutines.
+//	    Worker health checks, discovery and serving run on goroutines. Empty
+//	    admin_api_key and client_api_keys are read from the C environment's
+//	    SGLANG_ROUTER_ADMIN_API_KEY and SGLANG_ROUTER_CLIENT_API_KEYS at the
+//	    time of the call (so Python's os.environ counts), as sgl_config and
+//	    sgl_cli_start do.
 //	char* sgl_sim_start(const char* config_json)
 //	    Starts simulated workers (go/sim): {"handle": H, "urls": [...]}.
 //	char* sgl_wait(long long handle, int timeout_ms)
@@ -42,8 +46,10 @@
 //	    JSON. Router methods:
 //	      "add_worker"    {"url": U, "role": "regular"|"prefill"|"decode",
 //	                       "bootstrap_port": N|null, "wait": bool} -> {"ok": true}
-//	                      With wait it returns once the worker's /health
-//	                      answered 2xx (up to the startup timeout).
+//	                      With wait it returns once the worker's health
+//	                      endpoint (health_check_endpoint, what the health
+//	                      checks probe) answered 2xx (up to the startup
+//	                      timeout).
 //	      "add_worker_async" the same arguments -> {"handle": H}: the add runs
 //	                      in the background under handle H. sgl_wait(H, ms)
 //	                      reports when it ended ({"done": true}, or with the

@@ -60,7 +60,7 @@ var flagTable = concat(
 		flag("balance_rel_threshold", "cache_aware: ... and max_load > min_load * this (>= 1.0)"),
 		flag("eviction_interval_secs", "cache_aware: seconds between evictions of the prefix tree", names("--eviction-interval-secs", "--eviction-interval")),
 		flag("max_tree_size", "cache_aware: characters kept per worker in the prefix tree"),
-		flag("max_tree_memory_mb", "cache_aware: memory budget of the prefix tree in MiB, node overhead included; least recently used prefixes are evicted beyond it"),
+		flag("max_tree_memory_mb", "cache_aware: memory budget of the prefix tree in MiB, node overhead included; least recently used prefixes are evicted as it fills"),
 		flag("max_payload_size", "Largest request body in bytes; larger ones get 413"),
 		flag("request_timeout_secs", "Timeout of one request to a worker, in seconds"),
 	),

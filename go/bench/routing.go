@@ -24,6 +24,12 @@ type RoutingOptions struct {
 	Workloads []string // workload names (workload.Name*); default all three
 	Policies  []string // default: AllPolicies
 	Workers   int      // simulated workers; default 8
+	// Replicas are the numbers of routers to run each policy with, all
+	// over the same workers, each request sent to one at random (as a
+	// Kubernetes Service would); default [1]. A list holding anything
+	// else also runs one router first, the figure replicas are compared
+	// with.
+	Replicas []int
 
 	// Workload shapes; zero fields take each generator's defaults, and a
 	// zero Seed takes the Seed above.
@@ -70,6 +76,7 @@ func (o RoutingOptions) withDefaults() RoutingOptions {
 		o.Policies = slices.Clone(AllPolicies)
 	}
 	o.Workers = or(o.Workers, 8)
+	o.Replicas = replicaCounts(o.Replicas)
 	o.Engine = o.Engine.withDefaults()
 	o.CacheFraction = or(o.CacheFraction, 0.5)
 	o.Load = or(o.Load, 0.7)
@@ -105,7 +112,7 @@ func Routing(ctx context.Context, o RoutingOptions) error {
 	for _, tb := range beds {
 		setups = append(setups, tb.describe())
 		fmt.Fprintln(o.Out, tb.describe())
-		res, err := tb.compare(ctx, o.Policies, newProgressWriter(o.Out))
+		res, err := tb.compare(ctx, o.Policies, o.Replicas, newProgressWriter(o.Out))
 		all = append(all, res...)
 		if err != nil {
 			return err
@@ -117,13 +124,14 @@ func Routing(ctx context.Context, o RoutingOptions) error {
 	return writeReports(o.Out, o.OutDir, "routing", "Routing quality", setups, all, true)
 }
 
-// compare computes the oracle, then runs every policy.
-func (s testbed) compare(ctx context.Context, policies []string, pr *progressWriter) ([]RunResult, error) {
+// compare computes the oracle, then runs every policy with every replica
+// count.
+func (s testbed) compare(ctx context.Context, policies []string, replicas []int, pr *progressWriter) ([]RunResult, error) {
 	oracle, err := s.oracleHitRate()
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.runAll(ctx, policies, pr, oracle)
+	res, err := s.runAll(ctx, policies, replicas, pr, oracle)
 	return append([]RunResult{{Workload: s.wl.Name, Policy: PolicyOracle, OracleHitRate: oracle}}, res...), err
 }
 
@@ -140,8 +148,22 @@ func (o RoutingOptions) validate() error {
 		return fmt.Errorf("arrival must be %s or %s, got %q", ArrivalPoisson, ArrivalUniform, o.Arrival)
 	case o.CacheFraction < 0 || o.Load < 0 || o.Rate < 0 || o.Workers < 1:
 		return fmt.Errorf("cache fraction, load and rate must be positive, workers at least 1")
+	case slices.Min(o.Replicas) < 1 || slices.Max(o.Replicas) > maxReplicas:
+		return fmt.Errorf("replicas must be between 1 and %d, got %v", maxReplicas, o.Replicas)
 	}
 	return nil
+}
+
+// maxReplicas bounds the routers one run starts (each is a whole router
+// in this process).
+const maxReplicas = 64
+
+// replicaCounts returns the replica counts to run: sorted, without
+// repeats, starting with 1 (the single-router reference); [1] when empty.
+func replicaCounts(rs []int) []int {
+	out := append([]int{1}, rs...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // PolicyOracle names the oracle's row: one worker with every worker's cache.

@@ -16,6 +16,8 @@ const (
 	keyBootstrapHost
 	keyBootstrapPort
 	keyBootstrapRoom
+	keyUser
+	keySessionParams
 	numKeys
 	keyOther = numKeys
 )
@@ -44,6 +46,10 @@ func lookupKey(raw []byte, esc bool) key {
 		return keyBootstrapPort
 	case "bootstrap_room":
 		return keyBootstrapRoom
+	case "user":
+		return keyUser
+	case "session_params":
+		return keySessionParams
 	}
 	return keyOther
 }

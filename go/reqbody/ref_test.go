@@ -26,7 +26,21 @@ func refParse(route Route, body []byte) (Info, error) {
 		Stream:        string(top["stream"]) == "true",
 		ReturnLogprob: string(top["return_logprob"]) == "true",
 		BatchSize:     refBatch(route, top),
+		Session:       refSession(top),
 	}, nil
+}
+
+// refSession is Info.Session by encoding/json.
+func refSession(top map[string]json.RawMessage) string {
+	var params map[string]json.RawMessage
+	var id, user string
+	if json.Unmarshal(top["session_params"], &params) == nil && json.Unmarshal(params["id"], &id) == nil && id != "" {
+		return id[:min(len(id), MaxSessionKey)]
+	}
+	if json.Unmarshal(top["user"], &user) == nil {
+		return user[:min(len(user), MaxSessionKey)]
+	}
+	return ""
 }
 
 func refText(route Route, top map[string]json.RawMessage) string {

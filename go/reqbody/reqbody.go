@@ -65,6 +65,11 @@ type Info struct {
 	// it is an integer literal that fits in 32 bits: bounding it is the
 	// caller's business.
 	BatchSize int
+	// Session is the request's session key, read whatever needText says:
+	// SGLang's "session_params"."id" when it is a string, else the OpenAI
+	// "user" when it is a string; "" when neither. Keys longer than
+	// MaxSessionKey bytes are cut to it.
+	Session string
 }
 
 // Parse validates body as a single JSON object (whitespace around it
@@ -114,6 +119,7 @@ func parse(route Route, body []byte, needText bool) (Info, fields, error) {
 		Stream:        f.isTrue(keyStream),
 		ReturnLogprob: f.isTrue(keyReturnLogprob),
 		BatchSize:     batchSize(route, &f),
+		Session:       sessionKey(&f),
 	}
 	if needText {
 		info.Text = routingText(route, &f)

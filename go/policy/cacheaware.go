@@ -145,27 +145,55 @@ func NewCacheAware(o Options) *CacheAware { return &CacheAware{newCacheTree(o)} 
 func (*CacheAware) Name() string { return NameCacheAware }
 
 func (p *CacheAware) Pick(cands []*worker.Worker, text string) *worker.Worker {
-	if len(cands) == 0 {
-		return nil
-	}
-	w := p.choose(cands, text)
-	p.tree.Insert(text, w.URL())
+	w, _ := p.Decide(cands, Request{Text: text})
 	return w
 }
 
-func (p *CacheAware) choose(cands []*worker.Worker, text string) *worker.Worker {
+// Decide is Pick for a request that may carry a session key: a session
+// goes to its Sticky worker (every replica agrees), else the rules above
+// apply. The text is recorded for the worker picked either way.
+func (p *CacheAware) Decide(cands []*worker.Worker, req Request) (*worker.Worker, Reason) {
+	if len(cands) == 0 {
+		return nil, ReasonNone
+	}
+	w, why := p.choose(cands, req)
+	p.tree.Insert(req.Text, w.URL())
+	return w, why
+}
+
+func (p *CacheAware) choose(cands []*worker.Worker, req Request) (*worker.Worker, Reason) {
+	if req.Session != "" {
+		if w := Sticky(cands, req.Session); w != nil {
+			return w, Session
+		}
+	}
 	if p.imbalanced(cands) {
 		p.obs.LoadImbalanced()
-		return p.leastLoaded(cands)
+		return p.leastLoaded(cands), Imbalance
 	}
 	mean := meanLoad(cands)
 	var buf [16]string
-	if w := leastLoadedTenant(cands, p.match(buf[:0], text)); w != nil && !hot(w, mean) {
+	if w := leastLoadedTenant(cands, p.match(buf[:0], req.Text)); w != nil && !hot(w, mean) {
 		p.obs.CacheHit(w.URL())
-		return w
+		return w, CacheHit
 	}
-	w := p.smallestTreeAtMostMean(cands, mean)
+	w := p.placeMiss(cands, req.Text, mean)
 	p.obs.CacheMiss(w.URL())
+	return w, CacheMiss
+}
+
+// placeMiss places a prefix no candidate is known to hold: the rendezvous
+// choice for its leading block among the candidates that are not hot, so
+// every replica of the router places it alike without talking; text too
+// short to key anything, or every candidate hot, goes by load.
+func (p *CacheAware) placeMiss(cands []*worker.Worker, text string, mean float64) *worker.Worker {
+	if text == "" {
+		return p.leastLoaded(cands)
+	}
+	w := rendezvous(cands, keyHash(text), func(w *worker.Worker) bool { return !hot(w, mean) })
+	if w == nil {
+		return p.leastLoaded(cands)
+	}
 	return w
 }
 

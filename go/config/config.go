@@ -99,6 +99,14 @@ type Config struct {
 	// at 8 x 2^24) to what fits the 1 GiB the deploy manifests request: the
 	// Go runtime lets a process grow to about twice its live heap.
 	MaxTreeMemoryMB int `json:"max_tree_memory_mb"`
+	// SessionHeader names the request header whose value is a session key
+	// (requests with one stay on one worker on every replica; the body's
+	// "user" and "session_params"."id" count too, the header first); ""
+	// reads no header.
+	SessionHeader string `json:"session_header"`
+	// DecisionHeaders makes every routed response say which worker served
+	// it and why (x-sglang-router-worker, x-sglang-router-reason).
+	DecisionHeaders bool `json:"decision_headers"`
 
 	// Requests.
 	MaxPayloadSize     int64    `json:"max_payload_size"`
@@ -191,6 +199,7 @@ func Defaults() Config {
 		EvictionIntervalSecs:       60,
 		MaxTreeSize:                1 << 24,
 		MaxTreeMemoryMB:            256,
+		SessionHeader:              "x-session-id",
 		MaxPayloadSize:             256 << 20,
 		RequestTimeoutSecs:         600,
 		RequestIDHeaders:           []string{"x-request-id", "x-correlation-id", "x-trace-id", "request-id"},

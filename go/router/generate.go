@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sgl-project/sglang-router-go/go/policy"
 	"github.com/sgl-project/sglang-router-go/go/reqbody"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
@@ -32,10 +33,11 @@ func (rt *Router) generation(path string) handler {
 			return rt.forwardPD(c, info, boot)
 		}
 		pool := rt.regular
+		req := policy.Request{Text: info.Text, Session: rt.sessionKey(r, info)}
 		status := rt.forward(c, func(tried []*worker.Worker) *worker.Worker {
-			wk := pool.pick(info.Text, tried)
+			wk, why := pool.decide(req, tried)
 			if wk != nil {
-				rt.rec.RecordPolicyDecision(pool.Policy.Name(), wk.URL())
+				rt.recordPick(w, pool, wk, why)
 			}
 			return wk
 		})
@@ -45,6 +47,42 @@ func (rt *Router) generation(path string) handler {
 		return status
 	}
 }
+
+// sessionKey is the request's session key: the session header's value
+// when set (cut like the body's keys), else the body's (reqbody.Info).
+func (rt *Router) sessionKey(r *http.Request, info reqbody.Info) string {
+	if rt.opts.SessionHeader != "" {
+		if v := r.Header.Get(rt.opts.SessionHeader); v != "" {
+			return v[:min(len(v), reqbody.MaxSessionKey)]
+		}
+	}
+	return info.Session
+}
+
+// recordPick counts a pick of wk from pool and, with decision headers on,
+// names the worker and the reason in the response (a later attempt's pick
+// replaces them; they are sent with whichever answer reaches the client).
+func (rt *Router) recordPick(w http.ResponseWriter, pool *Pool, wk *worker.Worker, why policy.Reason) {
+	rt.rec.RecordPolicyDecision(pool.Policy.Name(), wk.URL())
+	if why != policy.ReasonNone {
+		rt.rec.RecordRoutingDecision(why.String())
+	}
+	if rt.opts.DecisionHeaders {
+		h := w.Header()
+		h.Set(HeaderWorker, wk.URL())
+		if why != policy.ReasonNone {
+			h.Set(HeaderReason, why.String())
+		} else {
+			h.Set(HeaderReason, pool.Policy.Name())
+		}
+	}
+}
+
+// The decision headers (Options.DecisionHeaders).
+const (
+	HeaderWorker = "X-Sglang-Router-Worker"
+	HeaderReason = "X-Sglang-Router-Reason"
+)
 
 // parse reads what routing needs from body; in PD mode also what adds the
 // bootstrap fields without scanning the body again.

@@ -19,14 +19,40 @@ type Pool struct {
 // this request), or nil. When every available worker was tried it may pick
 // one of them again rather than fail.
 func (p *Pool) pick(text string, exclude []*worker.Worker) *worker.Worker {
+	wk, _ := p.decide(policy.Request{Text: text}, exclude)
+	return wk
+}
+
+// decide is pick for a request that may carry a session key, and says
+// why the worker was chosen. A policy that is a policy.Decider routes
+// sessions itself; for the others a session goes to its policy.Sticky
+// worker. A pick after a failed attempt is a Fallback whatever the policy
+// says: the worker it would have preferred was tried.
+func (p *Pool) decide(req policy.Request, exclude []*worker.Worker) (*worker.Worker, policy.Reason) {
 	cands := p.candidates(time.Now(), exclude)
 	if len(cands) == 0 && len(exclude) > 0 {
 		cands = p.candidates(time.Now(), nil)
 	}
 	if len(cands) == 0 {
-		return nil
+		return nil, policy.ReasonNone
 	}
-	return p.Policy.Pick(cands, text)
+	wk, why := p.choose(cands, req)
+	if len(exclude) > 0 {
+		why = policy.Fallback
+	}
+	return wk, why
+}
+
+func (p *Pool) choose(cands []*worker.Worker, req policy.Request) (*worker.Worker, policy.Reason) {
+	if d, ok := p.Policy.(policy.Decider); ok {
+		return d.Decide(cands, req)
+	}
+	if req.Session != "" {
+		if wk := policy.Sticky(cands, req.Session); wk != nil {
+			return wk, policy.Session
+		}
+	}
+	return p.Policy.Pick(cands, req.Text), policy.ReasonNone
 }
 
 // candidates filters the snapshot to available workers not excluded. In the

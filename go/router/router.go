@@ -17,11 +17,15 @@ import (
 
 // Options are the router's request-path settings, taken from config.Config.
 type Options struct {
-	MaxPayloadSize     int64
-	RequestTimeout     time.Duration
-	Retry              RetryPolicy
-	RequestIDHeaders   []string // lower-case header names, first present wins
-	APIKey             string   // sent to workers as a bearer token when the client sent none
+	MaxPayloadSize   int64
+	RequestTimeout   time.Duration
+	Retry            RetryPolicy
+	RequestIDHeaders []string // lower-case header names, first present wins
+	// SessionHeader names the header holding a session key; "" for none.
+	SessionHeader string
+	// DecisionHeaders adds HeaderWorker and HeaderReason to routed responses.
+	DecisionHeaders    bool
+	APIKey             string // sent to workers as a bearer token when the client sent none
 	CORSAllowedOrigins []string
 	MaxConcurrent      int // <= 0: unlimited
 	QueueSize          int
@@ -46,6 +50,7 @@ type Recorder interface {
 	RecordGenerate(d time.Duration)
 	RecordProcessed(worker string)
 	RecordPolicyDecision(policy, worker string)
+	RecordRoutingDecision(reason string)
 	SetRunning(worker string, n int64)
 	RecordPDRequest(route string, d time.Duration)
 	RecordPDPrefill(worker string)

@@ -21,7 +21,7 @@ type RoutingOptions struct {
 	OutDir string    // where routing.svg and routing.md go; default "out"
 
 	Seed      uint64   // workloads and arrivals; default 1
-	Workloads []string // workload names (workload.Name*); default all three
+	Workloads []string // workload names (workload.Name*); default AllWorkloads
 	Policies  []string // default: AllPolicies
 	Workers   int      // simulated workers; default 8
 	// Replicas are the numbers of routers to run each policy with, all
@@ -35,6 +35,7 @@ type RoutingOptions struct {
 	// zero Seed takes the Seed above.
 	SharedPrefix workload.SharedPrefix
 	MultiTurn    workload.MultiTurn
+	CodingChat   workload.MultiTurn // zero fields take workload.CodingChat's defaults
 	NoSharing    workload.NoSharing
 
 	Engine Engine // each worker's simulated hardware; default DefaultEngine
@@ -61,7 +62,8 @@ var AllPolicies = []string{policy.NameRandom, policy.NameRoundRobin, policy.Name
 	policy.NameCacheAwareOriginal, policy.NameCacheAware}
 
 // AllWorkloads are the workloads Routing replays by default.
-var AllWorkloads = []string{workload.NameSharedPrefix, workload.NameSkewedPrefix, workload.NameMultiTurn, workload.NameNoSharing}
+var AllWorkloads = []string{workload.NameSharedPrefix, workload.NameSkewedPrefix, workload.NameMultiTurn,
+	workload.NameCodingChat, workload.NameNoSharing}
 
 func (o RoutingOptions) withDefaults() RoutingOptions {
 	if o.Out == nil {
@@ -172,8 +174,8 @@ const PolicyOracle = "oracle"
 // generate builds the named workload; generators without a seed of their
 // own take the benchmark's.
 func (o RoutingOptions) generate(name string) (workload.Workload, error) {
-	sp, mt, ns := o.SharedPrefix, o.MultiTurn, o.NoSharing
-	sp.Seed, mt.Seed, ns.Seed = or(sp.Seed, o.Seed), or(mt.Seed, o.Seed), or(ns.Seed, o.Seed)
+	sp, mt, ns, cc := o.SharedPrefix, o.MultiTurn, o.NoSharing, workload.CodingChat(o.CodingChat)
+	sp.Seed, mt.Seed, ns.Seed, cc.Seed = or(sp.Seed, o.Seed), or(mt.Seed, o.Seed), or(ns.Seed, o.Seed), or(cc.Seed, o.Seed)
 	switch name {
 	case workload.NameSharedPrefix:
 		return sp.Generate(), nil
@@ -182,6 +184,8 @@ func (o RoutingOptions) generate(name string) (workload.Workload, error) {
 		return sp.Generate(), nil
 	case workload.NameMultiTurn:
 		return mt.Generate(), nil
+	case workload.NameCodingChat:
+		return cc.Generate(), nil
 	case workload.NameNoSharing:
 		return ns.Generate(), nil
 	}

@@ -20,11 +20,15 @@ func (s testbed) oracleHitRate() (float64, error) {
 	}
 	defer srv.Close()
 	h := srv.Handler()
+	convs := newConversations()
 	for i, r := range s.wl.Requests {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, r.Path, bytes.NewReader(r.Body)))
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, r.Path, bytes.NewReader(convs.body(r))))
 		if rec.Code != http.StatusOK {
 			return 0, fmt.Errorf("oracle: request %d: status %d: %s", i, rec.Code, rec.Body)
+		}
+		if r.Turn != nil {
+			convs.answered(r.Turn, streamAnswer(rec.Body.Bytes()))
 		}
 	}
 	st := srv.Stats()

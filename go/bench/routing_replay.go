@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +37,7 @@ type replay struct {
 	offsets  []time.Duration // wall-clock release time of each request
 	maxConc  int
 	onDone   func() // called after each request, from its goroutine
+	convs    *conversations
 }
 
 // sample is one request's outcome, in wall time.
@@ -72,6 +74,7 @@ func (rp *replay) run(ctx context.Context) ([]sample, time.Duration) {
 	for i := range done {
 		done[i] = make(chan struct{})
 	}
+	rp.convs = newConversations()
 	sem := make(chan struct{}, max(rp.maxConc, 1))
 	var wg sync.WaitGroup
 	rng := rand.New(rand.NewPCG(rp.seed, 0x5e1))
@@ -107,7 +110,7 @@ func (rp *replay) run(ctx context.Context) ([]sample, time.Duration) {
 // ends with [DONE].
 func (rp *replay) send(ctx context.Context, base string, r workload.Request) sample {
 	t0 := time.Now()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+r.Path, bytes.NewReader(r.Body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+r.Path, bytes.NewReader(rp.convs.body(r)))
 	if err != nil {
 		return sample{err: err}
 	}
@@ -121,6 +124,7 @@ func (rp *replay) send(ctx context.Context, base string, r workload.Request) sam
 		return sample{err: fmt.Errorf("%s: status %d", r.Path, resp.StatusCode)}
 	}
 	s := sample{}
+	var answer strings.Builder
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -133,7 +137,13 @@ func (rp *replay) send(ctx context.Context, base string, r workload.Request) sam
 		}
 		if string(bytes.TrimSpace(data)) == "[DONE]" {
 			s.e2e = time.Since(t0)
+			if r.Turn != nil {
+				rp.convs.answered(r.Turn, answer.String())
+			}
 			return s
+		}
+		if r.Turn != nil {
+			answer.WriteString(chunkText(bytes.TrimSpace(data)))
 		}
 	}
 	if err := sc.Err(); err != nil {

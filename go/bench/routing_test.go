@@ -25,6 +25,7 @@ func tinyRouting(t *testing.T, out *bytes.Buffer, policies ...string) RoutingOpt
 		Policies:     policies,
 		SharedPrefix: workload.SharedPrefix{Groups: 4, PromptsPerGroup: 4, SystemTokens: 96, QuestionTokens: 8, OutputTokens: 4},
 		MultiTurn:    workload.MultiTurn{Users: 6, Turns: 3, ActiveUsers: 3, UserTokens: 24, OutputTokens: 4},
+		CodingChat:   workload.MultiTurn{Users: 6, Turns: 3, ActiveUsers: 3, UserTokens: 16, OutputTokens: 24},
 		NoSharing:    workload.NoSharing{Requests: 12, PromptTokens: 48, OutputTokens: 4},
 	}
 }
@@ -257,5 +258,31 @@ func TestReplicaCountsAlwaysStartWithOneRouter(t *testing.T) {
 	o.Replicas = []int{0}
 	if err := Routing(context.Background(), o); err == nil || !strings.Contains(err.Error(), "replicas") {
 		t.Errorf("replicas 0: %v", err)
+	}
+}
+
+// TestCodingChatResendsTheEngineAnswers: the oracle of coding-chat finds
+// each turn's previous answer cached, which only the engine's own answer,
+// resent as it came, can give.
+func TestCodingChatResendsTheEngineAnswers(t *testing.T) {
+	var out bytes.Buffer
+	o := tinyRouting(t, &out, "cache_aware").withDefaults()
+	tb, err := o.testbed(workload.NameCodingChat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, err := tb.oracleHitRate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range tb.wl.Requests {
+		tb.wl.Requests[i].Turn = nil // the generator's answers instead
+	}
+	written, err := tb.oracleHitRate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if engine < written+0.1 {
+		t.Errorf("oracle hit rate %.2f resending the engine's answers, %.2f with the generator's; want clearly more", engine, written)
 	}
 }

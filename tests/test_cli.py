@@ -75,6 +75,7 @@ CLI_DEFAULTS = {
     # This router's own options (the original has none of them).
     "max_tree_memory_mb": 256,
     "session_header": "x-session-id",
+    "load_poll_interval_ms": 200,
     "decision_headers": False,
     "admin_api_key": None,
     "client_api_keys": [],

@@ -93,6 +93,14 @@ func TestSessionHeader(t *testing.T) {
 			t.Errorf("%q: %v", ok, err)
 		}
 	}
+	if c.LoadPollIntervalMs != 200 {
+		t.Errorf("load_poll_interval_ms default %d", c.LoadPollIntervalMs)
+	}
+	for _, bad := range []string{"-1", "3600001"} {
+		if _, err := Parse([]byte(`{"load_poll_interval_ms":` + bad + `}`)); err == nil || !strings.Contains(err.Error(), "load_poll_interval_ms") {
+			t.Errorf("poll interval %s: %v", bad, err)
+		}
+	}
 	for _, bad := range []string{"x session", "x:y", "é", "a\\n"} {
 		if _, err := Parse([]byte(`{"session_header":"` + bad + `"}`)); err == nil || !strings.Contains(err.Error(), "session_header") {
 			t.Errorf("%q: %v", bad, err)

@@ -104,6 +104,13 @@ type Config struct {
 	// "user" and "session_params"."id" count too, the header first); ""
 	// reads no header.
 	SessionHeader string `json:"session_header"`
+	// LoadPollIntervalMs is how often cache_aware reads every worker's
+	// own load (GET /get_load), in milliseconds; 0 turns it off. The
+	// workers' load is what all router replicas share: with it they agree
+	// on which worker is overloaded, where each replica's own in-flight
+	// count sees only its share of the traffic. A worker that does not
+	// answer is judged by this router's in-flight count.
+	LoadPollIntervalMs int `json:"load_poll_interval_ms"`
 	// DecisionHeaders makes every routed response say which worker served
 	// it and why (x-sglang-router-worker, x-sglang-router-reason).
 	DecisionHeaders bool `json:"decision_headers"`
@@ -200,6 +207,7 @@ func Defaults() Config {
 		MaxTreeSize:                1 << 24,
 		MaxTreeMemoryMB:            256,
 		SessionHeader:              "x-session-id",
+		LoadPollIntervalMs:         200,
 		MaxPayloadSize:             256 << 20,
 		RequestTimeoutSecs:         600,
 		RequestIDHeaders:           []string{"x-request-id", "x-correlation-id", "x-trace-id", "request-id"},

@@ -94,6 +94,9 @@ func (c *Config) Validate() error {
 	if c.MaxTreeMemoryMB < 1 || c.MaxTreeMemoryMB > 1<<20 {
 		bad("max_tree_memory_mb: %d must be between 1 and %d (1 TiB)", c.MaxTreeMemoryMB, 1<<20)
 	}
+	if c.LoadPollIntervalMs < 0 || c.LoadPollIntervalMs > 3600_000 {
+		bad("load_poll_interval_ms: %d must be between 0 and 3600000", c.LoadPollIntervalMs)
+	}
 	if !headerName(c.SessionHeader) {
 		bad("session_header: %q is not a header name (letters, digits and !#$%%&'*+-.^_`|~ only)", c.SessionHeader)
 	}

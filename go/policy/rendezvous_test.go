@@ -113,3 +113,42 @@ func TestCacheAwareDecideSessionBeatsTheTree(t *testing.T) {
 		t.Fatalf("no candidates: %v %v", w, why)
 	}
 }
+
+// TestCacheAwareHitsGoToTheTenantRankedFirst: of several tenants that are
+// not hot, the one rendezvous hashing ranks first for the text wins
+// whatever their loads, so replicas that know different tenants of a
+// prefix still converge on one.
+func TestCacheAwareHitsGoToTheTenantRankedFirst(t *testing.T) {
+	for _, text := range []string{"hello world", "another prompt", "a third one", "and a fourth"} {
+		p := NewCacheAware(DefaultOptions())
+		ws := pool(t, 1, 2, 0, 1)
+		tenants := []*worker.Worker{ws[0], ws[1], ws[3]}
+		for _, w := range tenants {
+			p.tree.Insert(text, w.URL())
+		}
+		w, why := p.Decide(ws, Request{Text: text})
+		if want := refPlace(text, tenants); w.URL() != want || why != CacheHit {
+			t.Errorf("%q: %s (%v), want %s (cache_hit)", text, w.URL(), why, want)
+		}
+	}
+}
+
+// TestHotIsJudgedByThePolledLoad: a worker this router sends nothing to is
+// still hot when its own load says so: replicas share that figure.
+func TestHotIsJudgedByThePolledLoad(t *testing.T) {
+	ws := pool(t, 0, 0, 0, 0)
+	home := Sticky(ws, "s")
+	home.SetPolledLoad(40)
+	for _, w := range ws {
+		if w != home {
+			w.SetPolledLoad(10)
+		}
+	}
+	if got := Sticky(ws, "s"); got == home {
+		t.Fatalf("a worker polled at 40 against 10 elsewhere should be hot")
+	}
+	home.SetPolledLoad(-1) // the poll failed: this router's own count (0)
+	if Sticky(ws, "s") != home {
+		t.Fatal("without a polled figure the in-flight count decides")
+	}
+}

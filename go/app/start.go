@@ -124,7 +124,7 @@ func (a *App) logStartup() {
 }
 
 // startBackground starts health checks, the startup watchdog, policy upkeep
-// and load polling (power_of_two). State gauges are computed at each scrape
+// and load polling (power_of_two, cache_aware). State gauges are computed at each scrape
 // (sampleGauges), not by a ticker.
 func (a *App) startBackground() {
 	regs := a.registries()

@@ -204,10 +204,25 @@ func (o RoutingOptions) testbed(name string) (testbed, error) {
 		cacheTokens: max(int(o.CacheFraction*float64(wl.WorkingSetTokens))/o.Workers, 1),
 		rate:        o.Rate,
 	}
+	s.batchTokens = s.engine.MaxRunning * s.meanRequestTokens()
 	if s.rate == 0 {
 		s.rate = s.rateForLoad(o.Load)
 	}
 	return s, nil
+}
+
+// meanRequestTokens is a request's mean KV footprint: prompt and output.
+func (s testbed) meanRequestTokens() int {
+	return (s.wl.PromptTokens() + s.wl.OutputTokens()) / max(len(s.wl.Requests), 1)
+}
+
+// maxRequestTokens is the largest request's KV footprint.
+func (s testbed) maxRequestTokens() int {
+	n := 0
+	for _, r := range s.wl.Requests {
+		n = max(n, r.PromptTokens+r.OutputTokens)
+	}
+	return n
 }
 
 // rateForLoad is the arrival rate (per simulated second) at which the
@@ -227,9 +242,9 @@ func (s testbed) rateForLoad(load float64) float64 {
 
 // describe is the testbed's one-line setup for the reports.
 func (s testbed) describe() string {
-	return fmt.Sprintf("%s: %d requests (%d prompt + %d output tokens), working set %d tokens, cache %d tokens/worker (%d in all), %.1f req/s offered (%s), batch %d/worker",
+	return fmt.Sprintf("%s: %d requests (%d prompt + %d output tokens), working set %d tokens, cache %d tokens/worker (%d in all) beside a full batch's KV (%d tokens), %.1f req/s offered (%s), batch %d/worker",
 		s.wl.Name, len(s.wl.Requests), s.wl.PromptTokens(), s.wl.OutputTokens(), s.wl.WorkingSetTokens,
-		s.cacheTokens, s.cacheTokens*s.workers, s.rate, s.arrival, s.engine.MaxRunning)
+		s.cacheTokens, s.cacheTokens*s.workers, s.batchTokens, s.rate, s.arrival, s.engine.MaxRunning)
 }
 
 // writeReports writes name.svg and name.md into dir and prints their paths.

@@ -14,7 +14,8 @@ import (
 // computed. It replays the workload in order, one request at a time, on an
 // in-process engine that never sleeps; only the cache matters here.
 func (s testbed) oracleHitRate() (float64, error) {
-	srv, err := sim.NewServer(s.simConfig(1, s.cacheTokens*s.workers, 0), 0)
+	// Requests run one at a time: the KV of one beside the cluster's cache.
+	srv, err := sim.NewServer(s.simConfig(1, s.cacheTokens*s.workers+s.maxRequestTokens(), 0), 0)
 	if err != nil {
 		return 0, err
 	}

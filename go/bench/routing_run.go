@@ -49,7 +49,13 @@ func (e Engine) withDefaults() Engine {
 type testbed struct {
 	wl          workload.Workload
 	workers     int
-	cacheTokens int // per worker
+	cacheTokens int // per worker: its share of the prefix cache
+	// batchTokens is the KV of a full batch of mean requests, per worker.
+	// Running requests' KV shares the engine's capacity with the prefix
+	// cache (as in SGLang), so each engine gets cacheTokens + batchTokens:
+	// an engine too small for its own batch would cache nothing whatever
+	// the routing.
+	batchTokens int
 	engine      Engine
 	timeScale   float64
 	rate        float64 // requests per simulated second; 0 with timeScale 0
@@ -75,7 +81,7 @@ func (s testbed) simConfig(workers, cacheTokens int, timeScale float64) sim.Conf
 // replays the workload (each request to a replica drawn at random) and
 // reads the engines' counters. onDone is called after every request.
 func (s testbed) run(ctx context.Context, policyName string, replicas int, onDone func()) (RunResult, error) {
-	cl, err := sim.StartCluster(ctx, s.simConfig(s.workers, s.cacheTokens, s.timeScale))
+	cl, err := sim.StartCluster(ctx, s.simConfig(s.workers, s.cacheTokens+s.batchTokens, s.timeScale))
 	if err != nil {
 		return RunResult{}, err
 	}

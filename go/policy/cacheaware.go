@@ -179,7 +179,7 @@ func (p *CacheAware) choose(cands []*worker.Worker, req Request) (*worker.Worker
 		p.obs.CacheHit(w.URL())
 		return w, CacheHit
 	}
-	w := p.placeMiss(cands, req.Text, mean)
+	w := p.placeMiss(cands, req.Text)
 	p.obs.CacheMiss(w.URL())
 	return w, CacheMiss
 }
@@ -188,15 +188,11 @@ func (p *CacheAware) choose(cands []*worker.Worker, req Request) (*worker.Worker
 // choice for its leading block among the candidates that are not hot, so
 // every replica of the router places it alike without talking; text too
 // short to key anything, or every candidate hot, goes by load.
-func (p *CacheAware) placeMiss(cands []*worker.Worker, text string, mean float64) *worker.Worker {
-	if text == "" {
-		return p.leastLoaded(cands)
+func (p *CacheAware) placeMiss(cands []*worker.Worker, text string) *worker.Worker {
+	if w := Home(cands, text); w != nil {
+		return w
 	}
-	w := rendezvous(cands, keyHash(text), func(w *worker.Worker) bool { return !hot(w, mean) })
-	if w == nil {
-		return p.leastLoaded(cands)
-	}
-	return w
+	return p.leastLoaded(cands)
 }
 
 // hot reports whether w is too busy to take its prefix's next request.

@@ -17,3 +17,15 @@ func Sticky(cands []*worker.Worker, session string) *worker.Worker {
 	mean := meanLoad(cands)
 	return rendezvous(cands, fnv1a(session), func(w *worker.Worker) bool { return !hot(w, mean) })
 }
+
+// Home returns the worker cache_aware places a prefix on when no
+// candidate is known to hold it: the rendezvous choice for the text's
+// leading block among the candidates that are not hot; nil for empty text
+// or candidates, or when every candidate is hot.
+func Home(cands []*worker.Worker, text string) *worker.Worker {
+	if len(cands) == 0 || text == "" {
+		return nil
+	}
+	mean := meanLoad(cands)
+	return rendezvous(cands, keyHash(text), func(w *worker.Worker) bool { return !hot(w, mean) })
+}

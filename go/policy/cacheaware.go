@@ -217,30 +217,6 @@ func meanLoad(cands []*worker.Worker) float64 {
 	return float64(sum) / float64(len(cands))
 }
 
-// smallestTreeAtMostMean returns, among the candidates whose load is at
-// most mean, the one with the smallest tree; ties go to the lower load,
-// then to candidate order. Loads move while it reads them: if none is at
-// most mean any more, the least loaded wins.
-func (p *CacheAware) smallestTreeAtMostMean(cands []*worker.Worker, mean float64) *worker.Worker {
-	var best *worker.Worker
-	var bestLoad int64
-	bestSize := 0
-	for _, w := range cands {
-		l := w.Load()
-		if float64(l) > mean {
-			continue
-		}
-		s := p.tree.Size(w.URL())
-		if best == nil || s < bestSize || (s == bestSize && l < bestLoad) {
-			best, bestLoad, bestSize = w, l, s
-		}
-	}
-	if best == nil {
-		return leastInFlight(cands)
-	}
-	return best
-}
-
 // leastLoaded returns the candidate with the fewest requests in flight,
 // ties going to the smallest tree, then to candidate order.
 func (p *CacheAware) leastLoaded(cands []*worker.Worker) *worker.Worker {

@@ -11,11 +11,7 @@ import "github.com/sgl-project/sglang-router-go/go/worker"
 // back when it recovers. nil when cands is empty or every candidate is
 // hot: the caller routes the request as it would without a session.
 func Sticky(cands []*worker.Worker, session string) *worker.Worker {
-	if len(cands) == 0 {
-		return nil
-	}
-	mean := meanLoad(cands)
-	return rendezvous(cands, fnv1a(session), func(w *worker.Worker) bool { return !hot(w, mean) })
+	return place(cands, fnv1a(session))
 }
 
 // Home returns the worker cache_aware places a prefix on when no
@@ -23,9 +19,18 @@ func Sticky(cands []*worker.Worker, session string) *worker.Worker {
 // leading block among the candidates that are not hot; nil for empty text
 // or candidates, or when every candidate is hot.
 func Home(cands []*worker.Worker, text string) *worker.Worker {
-	if len(cands) == 0 || text == "" {
+	if text == "" {
+		return nil
+	}
+	return place(cands, keyHash(text))
+}
+
+// place is the rendezvous choice for key among the candidates that are
+// not hot, or nil.
+func place(cands []*worker.Worker, key uint64) *worker.Worker {
+	if len(cands) == 0 {
 		return nil
 	}
 	mean := meanLoad(cands)
-	return rendezvous(cands, keyHash(text), func(w *worker.Worker) bool { return !hot(w, mean) })
+	return rendezvous(cands, key, func(w *worker.Worker) bool { return !hot(w, mean) })
 }

@@ -16,6 +16,10 @@ const (
 	keyBootstrapHost
 	keyBootstrapPort
 	keyBootstrapRoom
+	keyModel
+	keyInput
+	keySystem
+	keyRID
 	numKeys
 	keyOther = numKeys
 )
@@ -44,6 +48,14 @@ func lookupKey(raw []byte, esc bool) key {
 		return keyBootstrapPort
 	case "bootstrap_room":
 		return keyBootstrapRoom
+	case "model":
+		return keyModel
+	case "input":
+		return keyInput
+	case "system":
+		return keySystem
+	case "rid":
+		return keyRID
 	}
 	return keyOther
 }
@@ -85,7 +97,8 @@ type scanOpts struct {
 	// decode it. (A value that later loses to a duplicate key or to a field
 	// of higher precedence is decoded for nothing; rare.)
 	decode  keySet
-	members bool // fill fields.members
+	route   Route // the body's route: how a decoded list reads (decodeText)
+	members bool  // fill fields.members
 }
 
 // raw returns the value of k, or nil when absent.
@@ -120,7 +133,7 @@ func scanTop(body []byte, opts scanOpts) (fields, error) {
 	f.open = s.pos
 	err := s.object(1, func(at int, raw []byte, esc bool) error {
 		start, k := s.pos, lookupKey(raw, esc)
-		if err := f.value(&s, k, opts.decode); err != nil {
+		if err := f.value(&s, k, opts); err != nil {
 			return err
 		}
 		if k != keyOther {
@@ -139,8 +152,9 @@ func scanTop(body []byte, opts scanOpts) (fields, error) {
 }
 
 // value passes over the value of top-level key k, reading its text when k
-// is in decode.
-func (f *fields) value(s *scanner, k key, decode keySet) error {
+// is in opts.decode.
+func (f *fields) value(s *scanner, k key, opts scanOpts) error {
+	decode := opts.decode
 	if k == keyOther {
 		return s.skipValue(1)
 	}
@@ -149,7 +163,7 @@ func (f *fields) value(s *scanner, k key, decode keySet) error {
 		f.str[k] = ""
 		return s.skipValue(1)
 	}
-	str, err := decodeText(s, k)
+	str, err := decodeText(s, opts.route, k)
 	f.str[k], f.decoded = str, f.decoded|1<<k
 	return err
 }

@@ -26,6 +26,9 @@ type call struct {
 	body  []byte
 	hops  int // routers the request went through before this one
 	start time.Time
+	model string         // the model whose workers serve it ("" = any worker)
+	rid   string         // the body's "rid", when it names one
+	last  *worker.Worker // the worker of the latest attempt (the one that answered)
 }
 
 // forward sends c to a worker chosen by pick and writes the answer back.

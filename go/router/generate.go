@@ -9,10 +9,10 @@ import (
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
-// generation returns the handler of a generation route (/generate and the
-// OpenAI routes): read, check, pick, forward.
-func (rt *Router) generation(path string) handler {
-	kind := routeKind(path)
+// bodyRoute returns the handler of a route that carries a JSON body
+// (KindGenerate, KindModel, KindLoad): read, check, resolve the model,
+// pick, forward.
+func (rt *Router) bodyRoute(s RouteSpec) handler {
 	return func(w http.ResponseWriter, r *http.Request, id string) int {
 		start := time.Now()
 		n, err := hops(r)
@@ -23,47 +23,88 @@ func (rt *Router) generation(path string) handler {
 		if err != nil {
 			return writeError(w, err)
 		}
-		info, boot, err := rt.parse(kind, body)
+		pd := rt.PD() && s.Kind == KindGenerate
+		info, boot, err := rt.parse(s, pd, body)
 		if err != nil {
 			return writeError(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
 		}
-		c := &call{w: w, r: r, id: id, path: path, body: body, hops: n, start: start}
-		if rt.PD() {
+		model, err := rt.resolveModel(info.Model)
+		if err != nil {
+			return writeModelNotFound(w, info.Model)
+		}
+		c := &call{w: w, r: r, id: id, path: s.Path, body: body, hops: n, start: start, model: model, rid: info.RID}
+		defer rt.recordModel(c)
+		if c.rid != "" {
+			defer rt.rids.drop(c)
+		}
+		if pd {
 			return rt.forwardPD(c, info, boot)
 		}
-		pool := rt.regular
-		status := rt.forward(c, func(tried []*worker.Worker) *worker.Worker {
-			wk := pool.pick(info.Text, tried)
-			if wk != nil {
-				rt.rec.RecordPolicyDecision(pool.Policy.Name(), wk.URL())
+		if rt.PD() && s.Decodes {
+			return writeErrorStatus(w, http.StatusNotImplemented, s.Path+" is not served in PD mode: its request carries no bootstrap fields")
+		}
+		var sniff *idSniffer
+		if s.Path == "/v1/responses" {
+			sniff = &idSniffer{ResponseWriter: w}
+			c.w = sniff
+		}
+		status := rt.forward(c, rt.picker(c, s, info.Text))
+		if sniff != nil && c.last != nil {
+			if respID := responseID(sniff.head); respID != "" {
+				rt.respIDs.put(respID, c.last.URL())
 			}
-			return wk
-		})
-		if path == "/generate" {
+		}
+		if s.Path == "/generate" {
 			rt.rec.RecordGenerate(time.Since(start))
 		}
 		return status
 	}
 }
 
-// parse reads what routing needs from body; in PD mode also what adds the
-// bootstrap fields without scanning the body again.
-func (rt *Router) parse(kind reqbody.Route, body []byte) (reqbody.Info, reqbody.Bootstrap, error) {
-	if rt.PD() {
-		return reqbody.ParsePD(kind, body, rt.textNeeded)
+// picker chooses among the workers of c's model in the pool that serves
+// body routes in this mode (PD: prefill): by the policy on text for a
+// route with routing text, else the least loaded. A request naming a rid
+// is noted on the worker it goes to (see rids).
+func (rt *Router) picker(c *call, s RouteSpec, text string) picker {
+	pool := rt.bodyPool()
+	byPolicy := s.Kind != KindLoad
+	return func(tried []*worker.Worker) *worker.Worker {
+		var wk *worker.Worker
+		if byPolicy {
+			wk = pool.pick(c.model, text, tried)
+			if wk != nil {
+				rt.rec.RecordPolicyDecision(pool.Policy.Name(), wk.URL())
+			}
+		} else {
+			wk = pool.anyAvailable(c.model, tried)
+		}
+		if wk != nil && c.rid != "" {
+			rt.rids.put(c, wk)
+		}
+		c.last = wk
+		return wk
 	}
-	info, err := reqbody.Parse(kind, body, rt.textNeeded)
-	return info, reqbody.Bootstrap{}, err
 }
 
-func routeKind(path string) reqbody.Route {
-	switch path {
-	case "/v1/chat/completions":
-		return reqbody.ChatCompletions
-	case "/v1/completions":
-		return reqbody.Completions
+// bodyPool is the pool of single-worker body routes: the regular pool, or
+// in PD mode the prefill pool.
+func (rt *Router) bodyPool() *Pool {
+	if rt.PD() {
+		return rt.prefill
 	}
-	return reqbody.Generate
+	return rt.regular
+}
+
+// parse reads what routing needs from body; for a PD pair also what adds
+// the bootstrap fields without scanning the body again. Text is read only
+// when some policy needs it.
+func (rt *Router) parse(s RouteSpec, pd bool, body []byte) (reqbody.Info, reqbody.Bootstrap, error) {
+	needText := rt.textNeeded && s.Kind != KindLoad
+	if pd {
+		return reqbody.ParsePD(s.Text, body, needText)
+	}
+	info, err := reqbody.Parse(s.Text, body, needText)
+	return info, reqbody.Bootstrap{}, err
 }
 
 // forwardInfo forwards an informational GET to one healthy worker of pool,
@@ -76,7 +117,7 @@ func (rt *Router) forwardInfo(path string, pool *Pool) handler {
 		}
 		c := &call{w: w, r: r, id: id, path: path, hops: n, start: time.Now()}
 		return rt.forward(c, func(tried []*worker.Worker) *worker.Worker {
-			return pool.anyAvailable(tried)
+			return pool.anyAvailable("", tried)
 		})
 	}
 }

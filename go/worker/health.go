@@ -53,6 +53,11 @@ type Checker struct {
 	SuccessThreshold int
 	// OnChange is called (from the checker's goroutines) when a verdict flips.
 	OnChange func(w *Worker, healthy bool)
+	// AfterOK, when set, is called (from the checker's goroutines) after
+	// each passing check of a worker whose model is still pending: the
+	// app learns the model there, so a failed attempt is retried every
+	// interval.
+	AfterOK func(ctx context.Context, w *Worker)
 }
 
 // Run checks at once, then every Interval, until ctx is done.
@@ -92,6 +97,9 @@ func (c *Checker) CheckOne(ctx context.Context, w *Worker) bool {
 	}
 	if w.RecordHealth(ok, c.FailureThreshold, c.SuccessThreshold) && c.OnChange != nil {
 		c.OnChange(w, ok)
+	}
+	if ok && c.AfterOK != nil && w.ModelPending() {
+		c.AfterOK(ctx, w)
 	}
 	return ok
 }

@@ -61,6 +61,7 @@ type App struct {
 	pendingAdds chan struct{}
 	addMu       sync.Mutex  // makes an add's final check and insertion one step
 	everHealthy atomic.Bool // a health check has passed on some worker
+	modelWarned sync.Map    // worker URL -> true once a failure to learn its model was logged
 	lookupHost  func(ctx context.Context, host string) ([]netip.Addr, error)
 
 	srv, msrv *http.Server

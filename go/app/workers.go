@@ -46,6 +46,9 @@ func (a *App) AddWorker(ctx context.Context, spec worker.Spec, how worker.Admiss
 		}
 	}
 	w := a.newWorker(spec)
+	if how == worker.WhenHealthy && w.ModelPending() {
+		a.learnModel(ctx, w) // routable at once; else the health checks retry
+	}
 	w.SetHealthy(how != worker.AfterCheck)
 	if err := a.addOnce(pool, w); err != nil {
 		return err

@@ -158,6 +158,11 @@ type Config struct {
 	DecodeSelector            map[string]string `json:"decode_selector"`
 	BootstrapPortAnnotation   string            `json:"bootstrap_port_annotation"`
 
+	// Models. A worker's model is learned from the worker when it joins
+	// unless WorkerModels names it (keys are worker URLs).
+	DefaultModel string            `json:"default_model"`
+	WorkerModels map[string]string `json:"worker_models"`
+
 	// Prefill/decode disaggregation.
 	PDDisaggregation bool         `json:"pd_disaggregation"`
 	PrefillURLs      []PrefillURL `json:"prefill_urls"`
@@ -217,6 +222,7 @@ func Defaults() Config {
 		ServiceDiscoveryPort:       80,
 		PrefillSelector:            map[string]string{},
 		DecodeSelector:             map[string]string{},
+		WorkerModels:               map[string]string{},
 		BootstrapPortAnnotation:    DefaultAnnotation,
 		PrefillURLs:                []PrefillURL{},
 		DecodeURLs:                 []string{},

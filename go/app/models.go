@@ -1,0 +1,54 @@
+package app
+
+import (
+	"context"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/sgl-project/sglang-router-go/go/worker"
+)
+
+// givenModel is the model the operator gave for spec's worker: its
+// Spec.Model (a Kubernetes annotation), else worker_models (keys in any
+// spelling of the URL), else "".
+func (a *App) givenModel(spec worker.Spec) string {
+	if spec.Model != "" {
+		return spec.Model
+	}
+	for raw, model := range a.cfg.WorkerModels {
+		if u, err := worker.NormalizeURL(raw); err == nil && u == spec.URL {
+			return model
+		}
+	}
+	return ""
+}
+
+// learnModel asks a worker whose model is pending which model it serves
+// (the health checker calls it after each passing check until it
+// succeeds). Until then the worker is not routed to. The first failure
+// is logged as a warning, later ones at debug level.
+func (a *App) learnModel(ctx context.Context, w *worker.Worker) {
+	model, err := worker.FetchModel(ctx, a.client, w.URL(), a.workerHeader(), a.checker.Timeout)
+	if err != nil {
+		if _, warned := a.modelWarned.LoadOrStore(w.URL(), true); !warned {
+			a.log.Warn("cannot learn the worker's model: not routed to until it names one (or set --worker-models)",
+				zap.String("worker", w.URL()), zap.Error(err))
+		} else if ce := a.log.Check(zap.DebugLevel, "worker model still unknown"); ce != nil {
+			ce.Write(zap.String("worker", w.URL()), zap.Error(err))
+		}
+		return
+	}
+	w.SetModel(model)
+	a.modelWarned.Delete(w.URL())
+	a.log.Info("worker model learned", zap.String("worker", w.URL()), zap.String("model", model))
+}
+
+// workerHeader is what the router's own calls to workers carry: its API
+// key, if one is set.
+func (a *App) workerHeader() http.Header {
+	if a.cfg.APIKey == "" {
+		return nil
+	}
+	return http.Header{"Authorization": {"Bearer " + a.cfg.APIKey}}
+}

@@ -175,3 +175,6 @@ func (s *Server) newID() string {
 	n := s.ids.Add(1)
 	return fmt.Sprintf("%016x", mix64(s.cfg.Seed^uint64(s.index)<<48^n))
 }
+
+// Model is the model the server serves.
+func (s *Server) Model() string { return s.cfg.Model }

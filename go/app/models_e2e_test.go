@@ -1,0 +1,66 @@
+package app
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/sgl-project/sglang-router-go/go/config"
+	"github.com/sgl-project/sglang-router-go/go/sim"
+)
+
+// One router in front of simulated servers of two models: each server's
+// model is learned from its /v1/models, requests go to the servers of
+// their model, each model with its own prefix tree.
+func TestOneRouterServesSeveralModels(t *testing.T) {
+	cluster := startSim(t, sim.Config{Workers: 4, Models: []string{"alpha", "beta"}, TimeScale: 0})
+	cfg := testConfig(cluster.URLs()...)
+	cfg.Policy = config.PolicyCacheAware
+	a, _ := startApp(t, cfg)
+	base := "http://" + a.Addr()
+	waitUntil(t, "both models learned", func() bool {
+		_, b := get(t, base+"/v1/models")
+		return strings.Contains(b, `"id":"alpha"`) && strings.Contains(b, `"id":"beta"`)
+	})
+	for i := range 8 {
+		model := []string{"alpha", "beta"}[i%2]
+		body, _ := json.Marshal(map[string]any{"model": model, "max_tokens": 2,
+			"messages": []map[string]string{{"role": "user", "content": "question " + string(rune('a'+i))}}})
+		if s, b := post(t, base+"/v1/chat/completions", string(body)); s != 200 {
+			t.Fatalf("%s: %d %s", model, s, b)
+		}
+	}
+	for i, st := range cluster.Stats() { // server i serves models[i%2]
+		if st.Requests == 0 {
+			continue
+		}
+		if want := []string{"alpha", "beta"}[i%2]; cluster.Servers()[i].Model() != want {
+			t.Errorf("server %d served requests but serves %s", i, cluster.Servers()[i].Model())
+		}
+	}
+	var served [2]int64
+	for i, st := range cluster.Stats() {
+		served[i%2] += st.Requests
+	}
+	if served != [2]int64{4, 4} {
+		t.Errorf("requests by model (alpha, beta) = %v, want 4 each", served)
+	}
+	if s, b := post(t, base+"/v1/chat/completions", `{"model":"gamma","messages":[{"role":"user","content":"x"}]}`); s != 404 || !strings.Contains(b, "model_not_found") {
+		t.Errorf("unknown model: %d %s", s, b)
+	}
+	if policies := len(a.pools[0].Policies()); policies != 3 {
+		t.Errorf("%d policy instances, want the pool's and one per model (3)", policies)
+	}
+}
+
+func TestWorkerThatNamesNoModelIsNotRouted(t *testing.T) {
+	w := newReadyOnly(t) // answers only /ready: no model to learn
+	cfg := testConfig(w.URL)
+	cfg.HealthCheckEndpoint = "/ready"
+	a, logs := startApp(t, cfg)
+	waitUntil(t, "the worker healthy", func() bool { s, _ := get(t, "http://"+a.Addr()+"/readiness"); return s == 200 })
+	waitUntil(t, "the failure logged", func() bool { return strings.Contains(logs.String(), "cannot learn the worker's model") })
+	if s, b := post(t, "http://"+a.Addr()+"/generate", `{"text":"x"}`); s != 503 {
+		t.Errorf("worker without a model was routed to: %d %s", s, b)
+	}
+}

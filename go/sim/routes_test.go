@@ -127,7 +127,9 @@ func TestStatelessRoutes(t *testing.T) {
 	if status, body := post(t, ts.URL+"/v1/rerank", `{"query":"q"}`); status != 400 {
 		t.Errorf("rerank without documents: %d %s", status, body)
 	}
-	var e struct{ Data []struct{ Embedding []float64 } }
+	var e struct {
+		Data []struct{ Embedding []float64 }
+	}
 	_, b1 := post(t, ts.URL+"/v1/embeddings", `{"input":"same text"}`)
 	_, b2 := post(t, ts.URL+"/v1/embeddings", `{"input":"same text"}`)
 	if mustUnmarshal(t, b1, &e); !bytes.Equal(b1, b2) || len(e.Data[0].Embedding) != 8 {

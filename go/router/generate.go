@@ -48,7 +48,10 @@ func (rt *Router) bodyRoute(s RouteSpec) handler {
 			sniff = &idSniffer{ResponseWriter: w}
 			c.w = sniff
 		}
-		status := rt.forward(c, rt.picker(c, s, info.Text))
+		pool, byPolicy := rt.bodyPool(), s.Kind != KindLoad
+		status := rt.forward(c, func(tried []*worker.Worker) *worker.Worker {
+			return rt.pickFor(c, pool, byPolicy, info.Text, tried)
+		})
 		if sniff != nil && c.last != nil {
 			if respID := responseID(sniff.head); respID != "" {
 				rt.respIDs.put(respID, c.last.URL())
@@ -61,29 +64,24 @@ func (rt *Router) bodyRoute(s RouteSpec) handler {
 	}
 }
 
-// picker chooses among the workers of c's model in the pool that serves
-// body routes in this mode (PD: prefill): by the policy on text for a
-// route with routing text, else the least loaded. A request naming a rid
-// is noted on the worker it goes to (see rids).
-func (rt *Router) picker(c *call, s RouteSpec, text string) picker {
-	pool := rt.bodyPool()
-	byPolicy := s.Kind != KindLoad
-	return func(tried []*worker.Worker) *worker.Worker {
-		var wk *worker.Worker
-		if byPolicy {
-			wk = pool.pick(c.model, text, tried)
-			if wk != nil {
-				rt.rec.RecordPolicyDecision(pool.Policy.Name(), wk.URL())
-			}
-		} else {
-			wk = pool.anyAvailable(c.model, tried)
+// pickFor chooses a worker of c's model in pool, not in tried: by the
+// policy on text when byPolicy, else the least loaded. A request naming a
+// rid is noted on the worker it goes to (see rids).
+func (rt *Router) pickFor(c *call, pool *Pool, byPolicy bool, text string, tried []*worker.Worker) *worker.Worker {
+	var wk *worker.Worker
+	if byPolicy {
+		wk = pool.pick(c.model, text, tried)
+		if wk != nil {
+			rt.rec.RecordPolicyDecision(pool.Policy.Name(), wk.URL())
 		}
-		if wk != nil && c.rid != "" {
-			rt.rids.put(c, wk)
-		}
-		c.last = wk
-		return wk
+	} else {
+		wk = pool.anyAvailable(c.model, tried)
 	}
+	if wk != nil && c.rid != "" {
+		rt.rids.put(c, wk)
+	}
+	c.last = wk
+	return wk
 }
 
 // bodyPool is the pool of single-worker body routes: the regular pool, or

@@ -74,6 +74,8 @@ func usable(c byte) bool { return decodable(keyText, c) }
 // in a body of route, which must be decodable.
 func decodeText(s *scanner, route Route, k key) (string, error) {
 	switch {
+	case k == keyModel || k == keyRID:
+		return s.shortString()
 	case s.peek() == '"':
 		return s.stringValue()
 	case k == keyMessages, k == keyInput && route == Responses:
@@ -233,6 +235,21 @@ func isTextType(v []byte) bool {
 		return true
 	}
 	return false
+}
+
+// shortString validates the string at s.pos and returns it decoded, in
+// one allocation of its own size: for short values (a model name, a
+// rid), which must not cost a buffer sized for the rest of the body.
+func (s *scanner) shortString() (string, error) {
+	start := s.pos
+	esc, err := s.skipString()
+	if err != nil {
+		return "", err
+	}
+	if !esc {
+		return string(s.b[start+1 : s.pos-1]), nil
+	}
+	return string(decodeQuoted(s.b[start:s.pos])), nil
 }
 
 // stringValue is appendString into a new string.

@@ -1,6 +1,9 @@
 package reqbody
 
-import "unsafe"
+import (
+	"unicode/utf8"
+	"unsafe"
+)
 
 // Nesting depths of the containers read for the text (top object = 1).
 const (
@@ -246,10 +249,10 @@ func (s *scanner) shortString() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !esc {
-		return string(s.b[start+1 : s.pos-1]), nil
+	if raw := s.b[start+1 : s.pos-1]; !esc && utf8.Valid(raw) {
+		return string(raw), nil
 	}
-	return string(decodeQuoted(s.b[start:s.pos])), nil
+	return string(decodeQuoted(s.b[start:s.pos])), nil // escapes, or invalid UTF-8 to replace
 }
 
 // stringValue is appendString into a new string.

@@ -34,6 +34,11 @@ func (a *App) AddWorker(ctx context.Context, spec worker.Spec, how worker.Admiss
 	if err != nil {
 		return err
 	}
+	if spec.Model != "" {
+		if err := worker.CheckModelName(spec.Model); err != nil {
+			return err
+		}
+	}
 	if err := a.absent(spec.URL); err != nil {
 		return err
 	}

@@ -18,6 +18,9 @@ const (
 	PolicyCacheAware  = "cache_aware"
 	PolicyPowerOfTwo  = "power_of_two"
 	DefaultAnnotation = "sglang.ai/bootstrap-port"
+	// DefaultModelAnnotation is the pod annotation that names the model a
+	// discovered worker serves.
+	DefaultModelAnnotation = "sglang.ai/model"
 )
 
 // Policies lists every policy name, in the order help texts show them.
@@ -157,6 +160,7 @@ type Config struct {
 	PrefillSelector           map[string]string `json:"prefill_selector"`
 	DecodeSelector            map[string]string `json:"decode_selector"`
 	BootstrapPortAnnotation   string            `json:"bootstrap_port_annotation"`
+	ModelAnnotation           string            `json:"model_annotation"`
 
 	// Models. A worker's model is learned from the worker when it joins
 	// unless WorkerModels names it (keys are worker URLs).
@@ -224,6 +228,7 @@ func Defaults() Config {
 		DecodeSelector:             map[string]string{},
 		WorkerModels:               map[string]string{},
 		BootstrapPortAnnotation:    DefaultAnnotation,
+		ModelAnnotation:            DefaultModelAnnotation,
 		PrefillURLs:                []PrefillURL{},
 		DecodeURLs:                 []string{},
 		Compat:                     compatDefaults(),

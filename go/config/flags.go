@@ -79,6 +79,7 @@ var flagTable = concat(
 		flag("prefill_selector", "Label selector of prefill pods (PD mode)", metavar("KEY=VALUE")),
 		flag("decode_selector", "Label selector of decode pods (PD mode)", metavar("KEY=VALUE")),
 		flag("bootstrap_port_annotation", "Pod annotation that holds a prefill pod's bootstrap port"),
+		flag("model_annotation", "Pod annotation that names the model a pod serves (else it is learned from the pod)"),
 	),
 	group("Models",
 		flag("worker_models", "Model served by a worker, given instead of learned from its /v1/models; repeatable", metavar("URL=MODEL")),

@@ -14,11 +14,7 @@ import (
 // to every worker. The body is forwarded as is. 200 when every worker
 // asked answered 2xx, else 500 naming the failures.
 func (rt *Router) abortRequest(w http.ResponseWriter, r *http.Request, _ string) int {
-	n, err := hops(r)
-	if err != nil {
-		return writeError(w, err)
-	}
-	body, err := readBody(r, rt.opts.MaxPayloadSize)
+	n, body, err := rt.readRequest(r)
 	if err != nil {
 		return writeError(w, err)
 	}

@@ -28,3 +28,13 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	}
 	return buf, nil
 }
+
+// readRequest checks r's hop count (see hops) and reads its body within
+// the payload limit.
+func (rt *Router) readRequest(r *http.Request) (hopCount int, body []byte, err error) {
+	if hopCount, err = hops(r); err != nil {
+		return 0, nil, err
+	}
+	body, err = readBody(r, rt.opts.MaxPayloadSize)
+	return hopCount, body, err
+}

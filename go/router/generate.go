@@ -15,11 +15,7 @@ import (
 func (rt *Router) bodyRoute(s RouteSpec) handler {
 	return func(w http.ResponseWriter, r *http.Request, id string) int {
 		start := time.Now()
-		n, err := hops(r)
-		if err != nil {
-			return writeError(w, err)
-		}
-		body, err := readBody(r, rt.opts.MaxPayloadSize)
+		n, body, err := rt.readRequest(r)
 		if err != nil {
 			return writeError(w, err)
 		}

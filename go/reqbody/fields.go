@@ -20,6 +20,7 @@ const (
 	keyInput
 	keySystem
 	keyRID
+	keyPrevResponse
 	numKeys
 	keyOther = numKeys
 )
@@ -56,6 +57,8 @@ func lookupKey(raw []byte, esc bool) key {
 		return keySystem
 	case "rid":
 		return keyRID
+	case "previous_response_id":
+		return keyPrevResponse
 	}
 	return keyOther
 }

@@ -95,6 +95,7 @@ var newRouteCases = []parseCase{
 	{"anthropic without system", Messages, `{"messages":[{"content":"x"}],"stream":true}`, Info{Text: "x", Stream: true}},
 	{"anthropic system only", Messages, `{"system":"s"}`, Info{Text: "s"}},
 	{"responses input string", Responses, `{"model":"m","input":"Tell me"}`, Info{Text: "Tell me", Model: "m"}},
+	{"responses continuing a stored one", Responses, `{"input":"more","previous_response_id":"resp_1"}`, Info{Text: "more", PreviousResponseID: "resp_1"}},
 	{"responses input items", Responses, `{"input":[{"role":"user","content":[{"type":"input_text","text":"a"}]},{"type":"message","role":"assistant","content":[{"type":"output_text","text":"b"}]},{"role":"user","content":"c"}]}`, Info{Text: "a b c"}},
 	{"embeddings input list", Embeddings, `{"input":["a","b"],"model":"e"}`, Info{Text: "a b", Model: "e"}},
 	{"embeddings token ids", Embeddings, `{"input":[[1,2],[3]]}`, Info{Text: "1 2 3"}},

@@ -22,12 +22,13 @@ func refParse(route Route, body []byte) (Info, error) {
 		panic("json.Valid accepted what Unmarshal rejects: " + err.Error())
 	}
 	return Info{
-		Text:          refText(route, top),
-		Stream:        string(top["stream"]) == "true",
-		ReturnLogprob: string(top["return_logprob"]) == "true",
-		BatchSize:     refBatch(route, top),
-		Model:         refStringOrEmpty(top["model"]),
-		RID:           refStringOrEmpty(top["rid"]),
+		Text:               refText(route, top),
+		Stream:             string(top["stream"]) == "true",
+		ReturnLogprob:      string(top["return_logprob"]) == "true",
+		BatchSize:          refBatch(route, top),
+		Model:              refStringOrEmpty(top["model"]),
+		RID:                refStringOrEmpty(top["rid"]),
+		PreviousResponseID: refStringOrEmpty(top["previous_response_id"]),
 	}, nil
 }
 

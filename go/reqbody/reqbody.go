@@ -85,6 +85,9 @@ type Info struct {
 	// RID is the top-level "rid" when it is a string (SGLang's request id,
 	// which /abort_request names), else "".
 	RID string
+	// PreviousResponseID is the top-level "previous_response_id" when it is
+	// a string (a Responses request continuing a stored response), else "".
+	PreviousResponseID string
 }
 
 // Parse validates body as a single JSON object (whitespace around it
@@ -128,7 +131,7 @@ func ParsePD(route Route, body []byte, needText bool) (Info, Bootstrap, error) {
 }
 
 func parse(route Route, body []byte, needText bool) (Info, fields, error) {
-	opts := scanOpts{decode: 1<<keyModel | 1<<keyRID, route: route}
+	opts := scanOpts{decode: 1<<keyModel | 1<<keyRID | 1<<keyPrevResponse, route: route}
 	if needText {
 		opts.decode |= textKeys(route)
 	}
@@ -137,11 +140,12 @@ func parse(route Route, body []byte, needText bool) (Info, fields, error) {
 		return Info{}, f, err
 	}
 	info := Info{
-		Stream:        f.isTrue(keyStream),
-		ReturnLogprob: f.isTrue(keyReturnLogprob),
-		BatchSize:     batchSize(route, &f),
-		Model:         f.str[keyModel],
-		RID:           f.str[keyRID],
+		Stream:             f.isTrue(keyStream),
+		ReturnLogprob:      f.isTrue(keyReturnLogprob),
+		BatchSize:          batchSize(route, &f),
+		Model:              f.str[keyModel],
+		RID:                f.str[keyRID],
+		PreviousResponseID: f.str[keyPrevResponse],
 	}
 	if needText {
 		info.Text = routingText(route, &f)

@@ -58,13 +58,14 @@ func routingText(route Route, f *fields) string {
 }
 
 // decodable says whether the value of key k, whose first byte is c, makes
-// text: "messages" a list; "model" and "rid" a string; the others a string
+// text: "messages" a list; "model", "rid" and "previous_response_id" a
+// string; the others a string
 // or a list. Other values (null, numbers, ...) count as absent.
 func decodable(k key, c byte) bool {
 	switch k {
 	case keyMessages:
 		return c == '['
-	case keyModel, keyRID:
+	case keyModel, keyRID, keyPrevResponse:
 		return c == '"'
 	}
 	return c == '"' || c == '['
@@ -77,7 +78,7 @@ func usable(c byte) bool { return decodable(keyText, c) }
 // in a body of route, which must be decodable.
 func decodeText(s *scanner, route Route, k key) (string, error) {
 	switch {
-	case k == keyModel || k == keyRID:
+	case k == keyModel || k == keyRID || k == keyPrevResponse:
 		return s.shortString()
 	case s.peek() == '"':
 		return s.stringValue()

@@ -29,6 +29,9 @@ type call struct {
 	model string         // the model whose workers serve it ("" = any worker)
 	rid   string         // the body's "rid", when it names one
 	last  *worker.Worker // the worker of the latest attempt (the one that answered)
+	// pinned, when set, is tried first: the worker that stores the
+	// response a Responses request continues (previous_response_id).
+	pinned *worker.Worker
 }
 
 // forward sends c to a worker chosen by pick and writes the answer back.

@@ -43,6 +43,9 @@ func (rt *Router) bodyRoute(s RouteSpec) handler {
 		if s.Path == "/v1/responses" {
 			sniff = &idSniffer{ResponseWriter: w}
 			c.w = sniff
+			if info.PreviousResponseID != "" {
+				c.pinned = rt.responseWorker(info.PreviousResponseID)
+			}
 		}
 		pool, byPolicy := rt.bodyPool(), s.Kind != KindLoad
 		status := rt.forward(c, func(tried []*worker.Worker) *worker.Worker {
@@ -60,17 +63,21 @@ func (rt *Router) bodyRoute(s RouteSpec) handler {
 	}
 }
 
-// pickFor chooses a worker of c's model in pool, not in tried: by the
-// policy on text when byPolicy, else the least loaded. A request naming a
-// rid is noted on the worker it goes to (see rids).
+// pickFor chooses a worker of c's model in pool, not in tried: c.pinned
+// if it is available, else by the policy on text when byPolicy, else the
+// least loaded. A request naming a rid is noted on the worker it goes to
+// (see rids).
 func (rt *Router) pickFor(c *call, pool *Pool, byPolicy bool, text string, tried []*worker.Worker) *worker.Worker {
 	var wk *worker.Worker
-	if byPolicy {
+	switch {
+	case c.pinned != nil && !contains(tried, c.pinned) && c.pinned.Available(time.Now()):
+		wk = c.pinned
+	case byPolicy:
 		wk = pool.pick(c.model, text, tried)
 		if wk != nil {
 			rt.rec.RecordPolicyDecision(pool.Policy.Name(), wk.URL())
 		}
-	} else {
+	default:
 		wk = pool.anyAvailable(c.model, tried)
 	}
 	if wk != nil && c.rid != "" {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sgl-project/sglang-router-go/go/policy"
+	"github.com/sgl-project/sglang-router-go/go/worker/workertest"
 )
 
 // routeBody is a body every body route accepts for the test: it carries
@@ -285,5 +286,43 @@ func TestPDModeServesRoutesWithoutPairs(t *testing.T) {
 	}
 	if resp, body := f.do("POST", "/tokenize", `{"prompt":"x"}`); resp.StatusCode != 200 || !strings.Contains(body, `"worker":"prefill0"`) {
 		t.Errorf("/tokenize in PD mode: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestResponseContinuingAStoredOneGoesToItsWorker(t *testing.T) {
+	f := newFixture(t, testOptions(), "w0", "w1")
+	f.worker(0).SetHealthy(false)
+	_, body := f.do("POST", "/v1/responses", `{"input":"first"}`)
+	var made struct{ ID string }
+	if err := json.Unmarshal([]byte(body), &made); err != nil || !strings.HasPrefix(made.ID, "resp_w1_") {
+		t.Fatalf("/v1/responses: %s", body)
+	}
+	f.worker(0).SetHealthy(true) // firstPolicy would now pick w0
+	_, body = f.do("POST", "/v1/responses", `{"input":"second","previous_response_id":"`+made.ID+`"}`)
+	if !strings.Contains(body, `"worker":"w1"`) {
+		t.Errorf("continuation went elsewhere: %s", body)
+	}
+	f.worker(1).SetHealthy(false) // its worker is gone: any worker serves
+	if resp, body := f.do("POST", "/v1/responses", `{"input":"third","previous_response_id":"`+made.ID+`"}`); resp.StatusCode != 200 || !strings.Contains(body, `"worker":"w0"`) {
+		t.Errorf("continuation with its worker down: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestPDPoolsPerModel(t *testing.T) {
+	f := newPDFixture(t, testOptions(), 2, 2)
+	for i, p := range []*Pool{f.rt.prefill, f.rt.decode} {
+		for j, w := range p.Registry.Snapshot() {
+			w.SetModel([]string{"A", "B"}[j])
+			[][]*workertest.Worker{f.prefill, f.decode}[i][j].SetModel([]string{"A", "B"}[j])
+		}
+	}
+	if resp, body := f.do("POST", "/generate", `{"text":"x","model":"B"}`); resp.StatusCode != 200 {
+		t.Fatalf("PD request for B: %d %s", resp.StatusCode, body)
+	}
+	if f.prefill[1].Count("/generate") != 1 || f.decode[1].Count("/generate") != 1 || f.prefill[0].Count("/generate")+f.decode[0].Count("/generate") != 0 {
+		t.Errorf("B's pair should be prefill1 + decode1")
+	}
+	if resp, _ := f.do("POST", "/generate", `{"text":"x","model":"C"}`); resp.StatusCode != 404 {
+		t.Errorf("unknown model in PD mode: %d", resp.StatusCode)
 	}
 }

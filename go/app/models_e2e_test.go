@@ -1,12 +1,16 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/sgl-project/sglang-router-go/go/config"
 	"github.com/sgl-project/sglang-router-go/go/sim"
+	"github.com/sgl-project/sglang-router-go/go/worker"
+	"github.com/sgl-project/sglang-router-go/go/worker/workertest"
 )
 
 // One router in front of simulated servers of two models: each server's
@@ -62,5 +66,35 @@ func TestWorkerThatNamesNoModelIsNotRouted(t *testing.T) {
 	waitUntil(t, "the failure logged", func() bool { return strings.Contains(logs.String(), "cannot learn the worker's model") })
 	if s, b := post(t, "http://"+a.Addr()+"/generate", `{"text":"x"}`); s != 503 {
 		t.Errorf("worker without a model was routed to: %d %s", s, b)
+	}
+}
+
+// A worker discovery vouches for learns its model at once, not at the
+// next health check (an hour away here).
+func TestVouchedWorkerLearnsItsModelAtOnce(t *testing.T) {
+	w := workertest.New(t, "pod")
+	w.SetModel("from-pod")
+	cfg := testConfig()
+	cfg.WorkerStartupCheckInterval = 3600
+	a, _ := startApp(t, cfg)
+	spec, err := worker.ParseSpec(w.URL, worker.Regular, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddWorker(context.Background(), spec, worker.Vouched); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the model learned", func() bool { return a.pools[0].Registry.Get(w.URL).Model() == "from-pod" })
+	if s, b := post(t, "http://"+a.Addr()+"/generate", `{"text":"x","model":"from-pod"}`); s != 200 {
+		t.Errorf("generate: %d %s", s, b)
+	}
+}
+
+func TestGivenModelMustBeAName(t *testing.T) {
+	a, _ := startApp(t, testConfig())
+	spec, _ := worker.ParseSpec("http://127.0.0.1:9", worker.Regular, nil)
+	spec.Model = "bad\nname"
+	if err := a.AddWorker(context.Background(), spec, worker.Vouched); !errors.Is(err, worker.ErrInvalidSpec) {
+		t.Errorf("model with a newline: %v, want ErrInvalidSpec", err)
 	}
 }

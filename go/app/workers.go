@@ -58,6 +58,9 @@ func (a *App) AddWorker(ctx context.Context, spec worker.Spec, how worker.Admiss
 	if err := a.addOnce(pool, w); err != nil {
 		return err
 	}
+	if how == worker.Vouched && w.ModelPending() { // learnt now, not at the next health check
+		a.goRun("learn the model of "+w.URL(), func(ctx context.Context) { a.learnModel(ctx, w) })
+	}
 	a.log.Info("worker added", zap.String("worker", spec.URL), zap.String("role", spec.Role.String()),
 		zap.Bool("healthy", w.Healthy()))
 	return nil

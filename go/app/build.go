@@ -75,7 +75,7 @@ func New(cfg config.Config, opts Options) (*App, error) {
 		Endpoint:         cfg.HealthCheckEndpoint,
 		FailureThreshold: cfg.HealthFailureThreshold, SuccessThreshold: cfg.HealthSuccessThreshold,
 		OnChange: a.healthChanged,
-		AfterOK:  a.learnModel,
+		OnPass:   a.learnModel,
 	}
 	return a, nil
 }

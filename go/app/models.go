@@ -31,6 +31,9 @@ func (a *App) givenModel(spec worker.Spec) string {
 func (a *App) learnModel(ctx context.Context, w *worker.Worker) {
 	model, err := worker.FetchModel(ctx, a.client, w.URL(), a.workerHeader(), a.checker.Timeout)
 	if err != nil {
+		if ctx.Err() != nil {
+			return // shutting down (or the caller left): says nothing about the worker
+		}
 		if _, warned := a.modelWarned.LoadOrStore(w.URL(), true); !warned {
 			a.log.Warn("cannot learn the worker's model: not routed to until it names one (or set --worker-models)",
 				zap.String("worker", w.URL()), zap.Error(err))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -96,5 +97,47 @@ func TestGivenModelMustBeAName(t *testing.T) {
 	spec.Model = "bad\nname"
 	if err := a.AddWorker(context.Background(), spec, worker.Vouched); !errors.Is(err, worker.ErrInvalidSpec) {
 		t.Errorf("model with a newline: %v, want ErrInvalidSpec", err)
+	}
+}
+
+// /abort_request with the rid of a request in flight reaches the simulated
+// server running it, and only that one.
+func TestAbortReachesTheServerRunningTheRequest(t *testing.T) {
+	cluster := startSim(t, sim.Config{Workers: 2, DecodeTokensPerSec: 20, TimeScale: 1})
+	cfg := testConfig(cluster.URLs()...)
+	cfg.Policy = config.PolicyRoundRobin
+	a, _ := startApp(t, cfg)
+	ready(t, a)
+	base := "http://" + a.Addr()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/generate",
+		strings.NewReader(`{"text":"long","rid":"abort-me","stream":true,"sampling_params":{"max_new_tokens":10000}}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("stream: %d", resp.StatusCode)
+	}
+	if _, err := resp.Body.Read(make([]byte, 1)); err != nil { // the stream runs
+		t.Fatal(err)
+	}
+	if s, b := post(t, base+"/abort_request", `{"rid":"abort-me"}`); s != 200 {
+		t.Fatalf("abort: %d %s", s, b)
+	}
+	var got []int
+	for _, s := range cluster.Servers() {
+		got = append(got, len(s.Aborted()))
+	}
+	running := 0
+	for i, st := range cluster.Stats() {
+		if st.Running > 0 {
+			running = i
+		}
+	}
+	if got[running] != 1 || got[1-running] != 0 || cluster.Servers()[running].Aborted()[0] != "abort-me" {
+		t.Errorf("aborts by server %v; want one on server %d, the one running the request", got, running)
 	}
 }

@@ -326,3 +326,18 @@ func TestPDPoolsPerModel(t *testing.T) {
 		t.Errorf("unknown model in PD mode: %d", resp.StatusCode)
 	}
 }
+
+func TestClientKeysGuardEveryForwardedRoute(t *testing.T) {
+	opts := testOptions()
+	opts.ClientAPIKeys = []string{"client-key"}
+	f := newFixture(t, opts, "w0")
+	for _, s := range ForwardedRoutes() {
+		path := strings.NewReplacer("{model}", "m", "{id}", "resp_x").Replace(s.Path)
+		if resp, _ := f.do(s.Method, path, `{}`); resp.StatusCode != 401 {
+			t.Errorf("%s %s without a key: %d, want 401", s.Method, path, resp.StatusCode)
+		}
+	}
+	if resp, body := f.do("POST", "/v1/embeddings", `{"input":"x"}`, "Authorization", "Bearer client-key"); resp.StatusCode != 200 {
+		t.Errorf("with the key: %d %s", resp.StatusCode, body)
+	}
+}

@@ -53,11 +53,12 @@ type Checker struct {
 	SuccessThreshold int
 	// OnChange is called (from the checker's goroutines) when a verdict flips.
 	OnChange func(w *Worker, healthy bool)
-	// AfterOK, when set, is called (from the checker's goroutines) after
-	// each passing check of a worker whose model is still pending: the
-	// app learns the model there, so a failed attempt is retried every
-	// interval.
-	AfterOK func(ctx context.Context, w *Worker)
+	// OnPass, when set, is called (from the checker's goroutines) after
+	// each passing probe of a worker whose model is still pending, before
+	// the verdict is applied: the app learns the model there, so a worker
+	// turns healthy with its model known, and a failed attempt is retried
+	// every interval.
+	OnPass func(ctx context.Context, w *Worker)
 }
 
 // Run checks at once, then every Interval, until ctx is done.
@@ -95,11 +96,11 @@ func (c *Checker) CheckOne(ctx context.Context, w *Worker) bool {
 	if ctx.Err() != nil {
 		return ok // shutting down: a cancelled probe says nothing about the worker
 	}
+	if ok && c.OnPass != nil && w.ModelPending() {
+		c.OnPass(ctx, w)
+	}
 	if w.RecordHealth(ok, c.FailureThreshold, c.SuccessThreshold) && c.OnChange != nil {
 		c.OnChange(w, ok)
-	}
-	if ok && c.AfterOK != nil && w.ModelPending() {
-		c.AfterOK(ctx, w)
 	}
 	return ok
 }

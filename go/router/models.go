@@ -85,6 +85,9 @@ func (rt *Router) recordModel(c *call) {
 // writeModelNotFound answers a request for a model no worker serves, in
 // OpenAI's error format.
 func writeModelNotFound(w http.ResponseWriter, model string) int {
+	if len(model) > worker.MaxModelLen { // no model is longer: do not echo a huge name
+		model = model[:worker.MaxModelLen] + "..."
+	}
 	writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{
 		"message": "The model '" + model + "' does not exist",
 		"type":    "invalid_request_error", "param": "model", "code": "model_not_found",

@@ -341,3 +341,12 @@ func TestClientKeysGuardEveryForwardedRoute(t *testing.T) {
 		t.Errorf("with the key: %d %s", resp.StatusCode, body)
 	}
 }
+
+func TestUnknownModelNameIsNotEchoedWhole(t *testing.T) {
+	f, _ := modelFixture(t, testOptions(), []string{"a0", "b0"}, []string{"A", "B"})
+	long := strings.Repeat("x", 100000)
+	resp, body := f.do("POST", "/generate", `{"text":"t","model":"`+long+`"}`)
+	if resp.StatusCode != 404 || len(body) > 1000 {
+		t.Errorf("unknown long model: %d, %d bytes of answer", resp.StatusCode, len(body))
+	}
+}

@@ -15,9 +15,18 @@ import (
 // eachWorker runs f on every worker of every pool concurrently and returns
 // the results by pool role.
 func eachWorker[T any](rt *Router, f func(*worker.Worker) T) map[worker.Role][]T {
-	out := map[worker.Role][]T{}
-	for _, p := range rt.pools() {
-		out[p.Role] = eachOf(p.Registry.Snapshot(), f)
+	var all []*worker.Worker
+	ends := make([]int, len(rt.pools()))
+	for i, p := range rt.pools() {
+		all = append(all, p.Registry.Snapshot()...)
+		ends[i] = len(all)
+	}
+	res := eachOf(all, f)
+	out := make(map[worker.Role][]T, len(ends))
+	start := 0
+	for i, p := range rt.pools() {
+		out[p.Role] = res[start:ends[i]:ends[i]]
+		start = ends[i]
 	}
 	return out
 }

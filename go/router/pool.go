@@ -22,7 +22,8 @@ type Pool struct {
 	Policy policy.Policy
 	// NewPolicy makes the policy of one model's workers; nil means Policy
 	// serves every model. It is called once per model, when the first
-	// request for that model is routed.
+	// request for that model is routed; the instance lives as long as the
+	// pool (models come from workers and the operator, so they are few).
 	NewPolicy func(model string) policy.Policy
 
 	mu     sync.Mutex                               // serialises changes of models

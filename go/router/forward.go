@@ -32,6 +32,17 @@ type call struct {
 	// pinned, when set, is tried first: the worker that stores the
 	// response a Responses request continues (previous_response_id).
 	pinned *worker.Worker
+	// label, when set, is the route label of the request's metrics
+	// instead of path (a path with an id in it: labels stay bounded).
+	label string
+}
+
+// route is the route label of c's metrics.
+func (c *call) route() string {
+	if c.label != "" {
+		return c.label
+	}
+	return c.path
 }
 
 // forward sends c to a worker chosen by pick and writes the answer back.
@@ -87,7 +98,7 @@ func (rt *Router) attempt(c *call, wk *worker.Worker, final bool) (reply int, f 
 // deliver copies the worker's answer to the client, streaming if it is an
 // event stream.
 func (rt *Router) deliver(c *call, wk *worker.Worker, resp *http.Response) int {
-	d := proxy.Delivery{FirstByte: func() { rt.rec.RecordTTFT(c.path, time.Since(c.start)) }}
+	d := proxy.Delivery{FirstByte: func() { rt.rec.RecordTTFT(c.route(), time.Since(c.start)) }}
 	return rt.delivered(c, wk, resp, proxy.WriteResponse(c.w, resp, &d))
 }
 

@@ -111,12 +111,17 @@ func (rt *Router) parse(s RouteSpec, pd bool, body []byte) (reqbody.Info, reqbod
 // forwardInfo forwards an informational GET to one healthy worker of pool,
 // retrying elsewhere like any request.
 func (rt *Router) forwardInfo(path string, pool *Pool) handler {
+	return rt.forwardInfoAs(path, "", pool)
+}
+
+// forwardInfoAs is forwardInfo with a metrics label other than path.
+func (rt *Router) forwardInfoAs(path, label string, pool *Pool) handler {
 	return func(w http.ResponseWriter, r *http.Request, id string) int {
 		n, err := hops(r)
 		if err != nil {
 			return writeError(w, err)
 		}
-		c := &call{w: w, r: r, id: id, path: path, hops: n, start: time.Now()}
+		c := &call{w: w, r: r, id: id, path: path, label: label, hops: n, start: time.Now()}
 		return rt.forward(c, func(tried []*worker.Worker) *worker.Worker {
 			return pool.anyAvailable("", tried)
 		})

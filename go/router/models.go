@@ -146,7 +146,7 @@ func (rt *Router) listModels(w http.ResponseWriter, r *http.Request, id string) 
 func (rt *Router) getModel(w http.ResponseWriter, r *http.Request, id string) int {
 	byModel := rt.modelWorkers()
 	if len(byModel) == 0 {
-		return rt.forwardInfo(r.URL.Path, rt.infoPool(false))(w, r, id)
+		return rt.forwardInfoAs(r.URL.Path, "/v1/models/{model}", rt.infoPool(false))(w, r, id)
 	}
 	model := strings.TrimPrefix(r.URL.Path, "/v1/models/")
 	ws, ok := byModel[model]

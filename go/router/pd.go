@@ -37,7 +37,7 @@ func (rt *Router) forwardPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) 
 	cancel := rt.withDeadline(c)
 	defer cancel()
 	reply := rt.retryPD(c, info, boot)
-	rt.rec.RecordPDRequest(c.path, time.Since(c.start))
+	rt.rec.RecordPDRequest(c.route(), time.Since(c.start))
 	if _, o, _ := unpackReply(reply); o != outcomeNone && o != outcomeOK {
 		rt.rec.RecordPDError(o.errorType())
 	}

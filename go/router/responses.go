@@ -116,7 +116,7 @@ func (rt *Router) storedResponse(w http.ResponseWriter, r *http.Request, id stri
 	if err != nil {
 		return writeError(w, err)
 	}
-	c := &call{w: w, r: r, id: id, path: r.URL.Path, hops: n, start: time.Now()}
+	c := &call{w: w, r: r, id: id, path: r.URL.Path, label: "/v1/responses/{id}", hops: n, start: time.Now()}
 	if r.Method == http.MethodPost {
 		if c.body, err = readBody(r, rt.opts.MaxPayloadSize); err != nil {
 			return writeError(w, err)

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sgl-project/sglang-router-go/go/policy"
 	"github.com/sgl-project/sglang-router-go/go/worker/workertest"
@@ -348,5 +350,36 @@ func TestUnknownModelNameIsNotEchoedWhole(t *testing.T) {
 	resp, body := f.do("POST", "/generate", `{"text":"t","model":"`+long+`"}`)
 	if resp.StatusCode != 404 || len(body) > 1000 {
 		t.Errorf("unknown long model: %d, %d bytes of answer", resp.StatusCode, len(body))
+	}
+}
+
+// labelRecorder keeps the route labels of requests and first bytes.
+type labelRecorder struct {
+	nopRecorder
+	mu     sync.Mutex // guards labels
+	labels map[string]bool
+}
+
+func (r *labelRecorder) note(l string)                           { r.mu.Lock(); r.labels[l] = true; r.mu.Unlock() }
+func (r *labelRecorder) RecordRequest(l string, _ time.Duration) { r.note(l) }
+func (r *labelRecorder) RecordTTFT(l string, _ time.Duration)    { r.note(l) }
+
+func TestRoutesWithIDsHaveBoundedMetricLabels(t *testing.T) {
+	f := newFixture(t, testOptions(), "w0")
+	rec := &labelRecorder{labels: map[string]bool{}}
+	f.rt.rec = rec
+	_, body := f.do("POST", "/v1/responses", `{"input":"x"}`)
+	var made struct{ ID string }
+	_ = json.Unmarshal([]byte(body), &made)
+	f.do("GET", "/v1/responses/"+made.ID, "")
+	f.do("GET", "/v1/responses/"+made.ID+"/input_items", "")
+	f.do("GET", "/v1/models/some-model", "")
+	for l := range rec.labels {
+		if strings.Contains(l, made.ID) || strings.Contains(l, "some-model") {
+			t.Errorf("metric label %q carries an id", l)
+		}
+	}
+	if !rec.labels["/v1/responses/{id}"] || !rec.labels["/v1/models/{model}"] {
+		t.Errorf("labels %v", rec.labels)
 	}
 }

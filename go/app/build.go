@@ -219,6 +219,7 @@ func (a *App) healthChanged(w *worker.Worker, healthy bool) {
 		a.everHealthy.Store(true)
 		a.log.Info("worker healthy", zap.String("worker", w.URL()), zap.String("role", w.Role().String()))
 	} else {
+		w.MarkModelStale() // it may come back serving another model
 		a.log.Warn("worker unhealthy: out of rotation until it recovers", zap.String("worker", w.URL()))
 	}
 }

@@ -24,9 +24,11 @@ func (a *App) givenModel(spec worker.Spec) string {
 	return ""
 }
 
-// learnModel asks a worker whose model is pending which model it serves
-// (the health checker calls it after each passing check until it
-// succeeds). Until then the worker is not routed to. The first failure
+// learnModel asks a worker whose model is to learn which model it serves
+// (the health checker calls it after each passing probe until it
+// succeeds: a new worker, or one back from being down, which may serve
+// another model now). A worker never learned is not routed to until then;
+// one back from down keeps its model if asking fails. The first failure
 // is logged as a warning, later ones at debug level.
 func (a *App) learnModel(ctx context.Context, w *worker.Worker) {
 	model, err := worker.FetchModel(ctx, a.client, w.URL(), a.workerHeader(), a.checker.Timeout)
@@ -42,9 +44,11 @@ func (a *App) learnModel(ctx context.Context, w *worker.Worker) {
 		}
 		return
 	}
+	if old := w.Model(); old != model {
+		a.log.Info("worker model learned", zap.String("worker", w.URL()), zap.String("model", model), zap.String("before", old))
+	}
 	w.SetModel(model)
 	a.modelWarned.Delete(w.URL())
-	a.log.Info("worker model learned", zap.String("worker", w.URL()), zap.String("model", model))
 }
 
 // workerHeader is what the router's own calls to workers carry: its API

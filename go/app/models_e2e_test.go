@@ -141,3 +141,20 @@ func TestAbortReachesTheServerRunningTheRequest(t *testing.T) {
 		t.Errorf("aborts by server %v; want one on server %d, the one running the request", got, running)
 	}
 }
+
+// A worker that went down and came back serving another model is routed
+// as a worker of its new model.
+func TestWorkerBackWithAnotherModelIsRelearned(t *testing.T) {
+	w := workertest.New(t, "w")
+	w.SetModel("old")
+	cfg := testConfig(w.URL)
+	cfg.HealthFailureThreshold, cfg.HealthSuccessThreshold = 1, 1
+	a, _ := startApp(t, cfg)
+	wk := a.pools[0].Registry.Get(w.URL)
+	waitUntil(t, "model old learned", func() bool { return wk.Model() == "old" })
+	w.SetHealthy(false)
+	waitUntil(t, "the worker down", func() bool { return !wk.Healthy() })
+	w.SetModel("new")
+	w.SetHealthy(true)
+	waitUntil(t, "model new learned", func() bool { return wk.Model() == "new" && wk.Healthy() })
+}

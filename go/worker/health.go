@@ -54,7 +54,7 @@ type Checker struct {
 	// OnChange is called (from the checker's goroutines) when a verdict flips.
 	OnChange func(w *Worker, healthy bool)
 	// OnPass, when set, is called (from the checker's goroutines) after
-	// each passing probe of a worker whose model is still pending, before
+	// each passing probe of a worker whose model is to learn, before
 	// the verdict is applied: the app learns the model there, so a worker
 	// turns healthy with its model known, and a failed attempt is retried
 	// every interval.
@@ -96,7 +96,7 @@ func (c *Checker) CheckOne(ctx context.Context, w *Worker) bool {
 	if ctx.Err() != nil {
 		return ok // shutting down: a cancelled probe says nothing about the worker
 	}
-	if ok && c.OnPass != nil && w.ModelPending() {
+	if ok && c.OnPass != nil && w.ModelToLearn() {
 		c.OnPass(ctx, w)
 	}
 	if w.RecordHealth(ok, c.FailureThreshold, c.SuccessThreshold) && c.OnChange != nil {

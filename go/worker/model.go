@@ -26,6 +26,7 @@ const maxModelBody = 1 << 20
 type modelState struct {
 	name     atomic.Pointer[string] // nil until known
 	expected bool                   // set before the worker is shared: not routable until known
+	stale    atomic.Bool            // learned before the worker went down: ask again
 }
 
 func (m *modelState) routable() bool { return !m.expected || m.name.Load() != nil }
@@ -38,7 +39,23 @@ func (w *Worker) ExpectModel() *Worker {
 }
 
 // SetModel records the model the worker serves. Safe for concurrent use.
-func (w *Worker) SetModel(name string) { w.model.name.Store(&name) }
+func (w *Worker) SetModel(name string) {
+	w.model.name.Store(&name)
+	w.model.stale.Store(false)
+}
+
+// MarkModelStale asks for the model of a worker that learns it to be
+// learned again (it went down: it may come back serving another model).
+// The known model stays until then. A model the operator gave stays as is.
+func (w *Worker) MarkModelStale() {
+	if w.model.expected {
+		w.model.stale.Store(true)
+	}
+}
+
+// ModelToLearn reports whether the worker's model should be asked for:
+// never learned, or stale.
+func (w *Worker) ModelToLearn() bool { return w.ModelPending() || w.model.stale.Load() }
 
 // Model is the model the worker serves, or "" while it is not known.
 func (w *Worker) Model() string {

@@ -141,6 +141,23 @@ func (rt *Router) listModels(w http.ResponseWriter, r *http.Request, id string) 
 	return http.StatusOK
 }
 
+// ollamaTags answers Ollama's GET /api/tags from what the router learned:
+// every model, by name. While no worker's model is known it forwards to a
+// worker.
+func (rt *Router) ollamaTags(w http.ResponseWriter, r *http.Request, id string) int {
+	byModel := rt.modelWorkers()
+	if len(byModel) == 0 {
+		return rt.forwardInfo("/api/tags", rt.infoPool(false))(w, r, id)
+	}
+	tags := make([]map[string]any, 0, len(byModel))
+	for m := range byModel {
+		tags = append(tags, map[string]any{"name": m, "model": m, "size": 0, "digest": "", "details": map[string]any{}})
+	}
+	slices.SortFunc(tags, func(a, b map[string]any) int { return strings.Compare(a["name"].(string), b["name"].(string)) })
+	writeJSON(w, http.StatusOK, map[string]any{"models": tags})
+	return http.StatusOK
+}
+
 // getModel answers GET /v1/models/{model}: its card, or 404 in OpenAI's
 // format. While no worker's model is known it forwards to a worker.
 func (rt *Router) getModel(w http.ResponseWriter, r *http.Request, id string) int {

@@ -224,6 +224,8 @@ func (rt *Router) handlerOf(s RouteSpec) handler {
 	switch {
 	case s.Path == "/v1/models":
 		return rt.listModels
+	case s.Path == "/api/tags":
+		return rt.ollamaTags
 	case s.Path == "/abort_request":
 		return rt.abortRequest
 	case s.Kind == KindInfo:

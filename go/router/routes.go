@@ -95,7 +95,7 @@ func ForwardedRoutes() []RouteSpec {
 		{"/get_model_info", get, KindInfo, reqbody.Other, false, "model info of one worker"},
 		{"/get_server_info", get, KindInfo, reqbody.Other, false, "server info of one worker (PD: a decode worker)"},
 		{"/get_weight_version", get, KindInfo, reqbody.Other, false, "weight version of one worker"},
-		{"/api/tags", get, KindInfo, reqbody.Other, false, "Ollama model list of one worker"},
+		{"/api/tags", get, KindRouter, reqbody.Other, false, "Ollama's model list: every model the workers serve"},
 		{"/abort_request", post, KindFanout, reqbody.Other, false, "abort by `rid` on the worker running it (PD: both legs), else on every worker"},
 		{"/v1/models", get, KindRouter, reqbody.Other, false, "every model the workers serve, with its workers' health"},
 		{"/v1/models/{model}", get, KindRouter, reqbody.Other, false, "one model, or 404 in OpenAI's format"},

@@ -383,3 +383,11 @@ func TestRoutesWithIDsHaveBoundedMetricLabels(t *testing.T) {
 		t.Errorf("labels %v", rec.labels)
 	}
 }
+
+func TestOllamaTagsListEveryModel(t *testing.T) {
+	f, _ := modelFixture(t, testOptions(), []string{"a0", "b0"}, []string{"A", "B"})
+	_, body := f.do("GET", "/api/tags", "")
+	if !strings.Contains(body, `"name":"A"`) || !strings.Contains(body, `"name":"B"`) || f.workers[0].Count("/api/tags")+f.workers[1].Count("/api/tags") != 0 {
+		t.Errorf("/api/tags: %s", body)
+	}
+}

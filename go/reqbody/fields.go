@@ -16,6 +16,7 @@ const (
 	keyBootstrapHost
 	keyBootstrapPort
 	keyBootstrapRoom
+	keyDataParallelRank
 	numKeys
 	keyOther = numKeys
 )
@@ -44,6 +45,8 @@ func lookupKey(raw []byte, esc bool) key {
 		return keyBootstrapPort
 	case "bootstrap_room":
 		return keyBootstrapRoom
+	case "data_parallel_rank":
+		return keyDataParallelRank
 	}
 	return keyOther
 }

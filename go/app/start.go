@@ -237,7 +237,7 @@ func (a *App) reportUnresolvable(ctx context.Context, static []*worker.Worker) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			host, port, err := worker.HostPort(w.URL())
+			host, port, err := worker.HostPort(w.BaseURL())
 			if err != nil {
 				return
 			}
@@ -249,7 +249,7 @@ func (a *App) reportUnresolvable(ctx context.Context, static []*worker.Worker) {
 			case a.isSelf(addrs, port):
 				a.log.Error("worker refused: its host resolves to this router's own address; it would send requests to itself",
 					zap.String("worker", w.URL()), zap.String("address", a.Addr()))
-				_ = a.RemoveWorker(w.URL())
+				_ = a.RemoveWorker(w.BaseURL())
 			}
 		}()
 	}
@@ -262,7 +262,7 @@ func (a *App) reportUnresolvable(ctx context.Context, static []*worker.Worker) {
 func (a *App) refuseSelf() error {
 	for _, p := range a.pools {
 		for _, w := range p.Registry.Snapshot() {
-			host, port, err := worker.HostPort(w.URL())
+			host, port, err := worker.HostPort(w.BaseURL())
 			if err != nil || !literalHost(host) {
 				continue
 			}

@@ -69,6 +69,11 @@ type Config struct {
 	Policy     string   `json:"policy"`
 	Host       string   `json:"host"`
 	Port       int      `json:"port"`
+	// DPAware makes every data-parallel rank of an SGLang server running
+	// data-parallel attention a routable unit: the router asks each
+	// worker's /get_server_info for its dp_size when adding it and sends
+	// the chosen rank in the request body (data_parallel_rank).
+	DPAware bool `json:"dp_aware"`
 
 	// Health and startup.
 	WorkerStartupTimeoutSecs   int `json:"worker_startup_timeout_secs"`

@@ -53,6 +53,7 @@ var flagTable = concat(
 		flag("port", "Port the router listens on"),
 		flag("worker_urls", "Worker URLs, e.g. http://worker1:8000 http://[::1]:8001", metavar("URL")),
 		flag("policy", "Load balancing policy; in PD mode also the default of --prefill-policy and --decode-policy", choices(Policies...)),
+		flag("dp_aware", "Route to each data-parallel rank of SGLang servers run with data-parallel attention: learn dp_size from /get_server_info, send data_parallel_rank in the body"),
 		flag("worker_startup_timeout_secs", "Seconds to wait for a worker to become healthy; with no healthy worker by then the router exits"),
 		flag("worker_startup_check_interval", "Seconds between worker health checks while starting (and after, unless --health-check-interval-secs is set)"),
 		flag("cache_threshold", "cache_aware: prefix match ratio (0.0-1.0) above which the matched worker is picked"),

@@ -151,6 +151,8 @@ func (c *Config) validateWorkers() []error {
 func (c *Config) validateDiscovery() []error {
 	switch {
 	case !c.ServiceDiscovery:
+	case c.DPAware:
+		return []error{errors.New("dp_aware: DP-aware routing is not compatible with service discovery")}
 	case !c.PDDisaggregation && len(c.Selector) == 0:
 		return []error{errors.New("selector: Regular mode with service discovery requires a non-empty selector")}
 	case c.PDDisaggregation && len(c.PrefillSelector) == 0 && len(c.DecodeSelector) == 0:

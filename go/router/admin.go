@@ -68,7 +68,7 @@ func (rt *Router) healthGenerate(w http.ResponseWriter, r *http.Request, id stri
 		if wk == nil {
 			return writeErrorStatus(w, http.StatusServiceUnavailable, "no healthy "+p.Role.String()+" worker")
 		}
-		if err := rt.probe(r.Context(), n, wk.URL()+"/health_generate"); err != nil {
+		if err := rt.probe(r.Context(), n, wk.BaseURL()+"/health_generate"); err != nil {
 			rt.log.Warn("/health_generate failed", zap.String("request_id", id), zap.String("worker", wk.URL()), zap.Error(err))
 			return writeErrorStatus(w, http.StatusServiceUnavailable, "a "+p.Role.String()+" worker failed /health_generate (request id "+id+")")
 		}

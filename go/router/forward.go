@@ -67,7 +67,7 @@ func (rt *Router) forward(c *call, pick picker) int {
 func (rt *Router) attempt(c *call, wk *worker.Worker, final bool) (reply int, f failure) {
 	rt.acquire(wk)
 	defer rt.release(wk)
-	resp, err := rt.proxy.Send(c.ctx, c.r.Method, wk.URL()+c.path, c.r.Header, c.body, rt.extraHeaders(c))
+	resp, err := rt.proxy.Send(c.ctx, c.r.Method, wk.BaseURL()+c.path, c.r.Header, c.body, rt.extraHeaders(c))
 	if err != nil {
 		return 0, rt.failed(c, wk, classifyErr(c.ctx, err), err)
 	}

@@ -85,7 +85,7 @@ func (rt *Router) retryPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) in
 // 0, the failure that may be retried. A leg's own error answer is passed
 // on whole when it is not to be retried.
 func (rt *Router) attemptPD(c *call, info reqbody.Info, boot reqbody.Bootstrap, pre, dec *worker.Worker, final bool) (reply int, f failure) {
-	body, err := boot.Inject(bootstrapHost(pre.URL()), pre.BootstrapPort(), newRooms(info.BatchSize), info.BatchSize > 0)
+	body, err := boot.Inject(bootstrapHost(pre.BaseURL()), pre.BootstrapPort(), newRooms(info.BatchSize), info.BatchSize > 0)
 	if err != nil {
 		return writeError(c.w, fmt.Errorf("%w: %v", ErrBadRequest, err)), failure{}
 	}
@@ -154,7 +154,7 @@ func (rt *Router) sendPair(c *call, pre, dec *worker.Worker, body []byte, keep b
 		ctx, cancel := context.WithCancel(c.ctx)
 		l.cancel = cancel
 		go func() {
-			l.resp, l.err = rt.proxy.Send(ctx, http.MethodPost, l.wk.URL()+c.path, c.r.Header, body, extra)
+			l.resp, l.err = rt.proxy.Send(ctx, http.MethodPost, l.wk.BaseURL()+c.path, c.r.Header, body, extra)
 			l.o = classify(c.ctx, l.err, statusOf(l.resp))
 			if l == &p.pre && l.o == outcomeOK {
 				if l.body, l.err = readPrefill(l.resp, keep); l.err != nil {

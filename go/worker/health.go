@@ -86,7 +86,7 @@ func (c *Checker) CheckAll(ctx context.Context, regs ...*Registry) {
 
 // CheckOne runs one health check on w and applies its result.
 func (c *Checker) CheckOne(ctx context.Context, w *Worker) bool {
-	ok := Probe(ctx, c.Client, c.HealthURL(w.url), c.Timeout)
+	ok := Probe(ctx, c.Client, c.HealthURL(w.base), c.Timeout)
 	if ctx.Err() != nil {
 		return ok // shutting down: a cancelled probe says nothing about the worker
 	}

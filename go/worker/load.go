@@ -72,7 +72,7 @@ func PollLoads(ctx context.Context, client *http.Client, header http.Header, tim
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				w.SetPolledLoad(FetchLoad(ctx, client, w.url, header, timeout))
+				w.SetPolledLoad(FetchLoad(ctx, client, w.base, header, timeout))
 			}()
 		}
 	}

@@ -143,6 +143,10 @@ func (a *App) addStatic(pool *router.Pool, field string, urls []string, ports []
 		if err != nil {
 			return fmt.Errorf("%s: %w", field, err)
 		}
+		if a.cfg.DPAware { // its ranks are known once it answers: addDPStatic
+			a.dpStatic = append(a.dpStatic, dpStaticWorker{field, spec})
+			continue
+		}
 		if err := pool.Registry.Add(a.newWorker(spec)); err != nil {
 			return fmt.Errorf("%s: %s listed twice", field, u)
 		}
@@ -152,7 +156,11 @@ func (a *App) addStatic(pool *router.Pool, field string, urls []string, ports []
 
 // newWorker builds a worker with the configured circuit breaker.
 func (a *App) newWorker(spec worker.Spec) *worker.Worker {
-	w := worker.New(spec.URL, spec.Role, spec.BootstrapPort)
+	return a.withBreaker(worker.New(spec.URL, spec.Role, spec.BootstrapPort))
+}
+
+// withBreaker gives w the configured circuit breaker, unless disabled.
+func (a *App) withBreaker(w *worker.Worker) *worker.Worker {
 	if !a.cfg.DisableCircuitBreaker {
 		w.WithBreaker(worker.BreakerConfig{
 			FailureThreshold: a.cfg.CBFailureThreshold,

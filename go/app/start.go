@@ -130,6 +130,9 @@ func (a *App) startBackground() {
 	regs := a.registries()
 	a.goRun("health", func(ctx context.Context) { a.checker.Run(ctx, regs...) })
 	a.goRun("startup", a.watchStartup)
+	if len(a.dpStatic) > 0 {
+		a.goRun("dp_aware workers", a.addDPStatic)
+	}
 	for _, p := range a.pools {
 		if bg, ok := p.Policy.(policy.Background); ok {
 			a.goRun("policy "+p.Policy.Name(), bg.Run)

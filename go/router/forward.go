@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/sglang-router-go/go/proxy"
+	"github.com/sgl-project/sglang-router-go/go/reqbody"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
@@ -67,7 +68,7 @@ func (rt *Router) forward(c *call, pick picker) int {
 func (rt *Router) attempt(c *call, wk *worker.Worker, final bool) (reply int, f failure) {
 	rt.acquire(wk)
 	defer rt.release(wk)
-	resp, err := rt.proxy.Send(c.ctx, c.r.Method, wk.BaseURL()+c.path, c.r.Header, c.body, rt.extraHeaders(c))
+	resp, err := rt.proxy.Send(c.ctx, c.r.Method, wk.BaseURL()+c.path, c.r.Header, rankBody(c.body, wk), rt.extraHeaders(c))
 	if err != nil {
 		return 0, rt.failed(c, wk, classifyErr(c.ctx, err), err)
 	}
@@ -109,4 +110,19 @@ func (rt *Router) extraHeaders(c *call) http.Header {
 		h["Authorization"] = []string{"Bearer " + rt.opts.APIKey}
 	}
 	return h
+}
+
+// rankBody is body as wk receives it: for a data-parallel rank (dp_aware)
+// with "data_parallel_rank" set, so SGLang's data-parallel controller sends
+// it to that rank. A body without JSON object (an informational GET) goes
+// as is; generation bodies were validated before a worker was picked.
+func rankBody(body []byte, wk *worker.Worker) []byte {
+	rank, ok := wk.DPRank()
+	if !ok || len(body) == 0 {
+		return body
+	}
+	if b, err := reqbody.InjectRank(body, rank); err == nil {
+		return b
+	}
+	return body
 }

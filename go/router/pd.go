@@ -85,7 +85,8 @@ func (rt *Router) retryPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) in
 // 0, the failure that may be retried. A leg's own error answer is passed
 // on whole when it is not to be retried.
 func (rt *Router) attemptPD(c *call, info reqbody.Info, boot reqbody.Bootstrap, pre, dec *worker.Worker, final bool) (reply int, f failure) {
-	body, err := boot.Inject(bootstrapHost(pre.BaseURL()), pre.BootstrapPort(), newRooms(info.BatchSize), info.BatchSize > 0)
+	rooms := alignRooms(newRooms(info.BatchSize), pre)
+	body, err := boot.Inject(bootstrapHost(pre.BaseURL()), pre.BootstrapPort(), rooms, info.BatchSize > 0)
 	if err != nil {
 		return writeError(c.w, fmt.Errorf("%w: %v", ErrBadRequest, err)), failure{}
 	}
@@ -94,7 +95,7 @@ func (rt *Router) attemptPD(c *call, info reqbody.Info, boot reqbody.Bootstrap, 
 	defer rt.release(pre)
 	rt.acquire(dec)
 	defer rt.release(dec)
-	p := rt.sendPair(c, pre, dec, body, info.ReturnLogprob)
+	p := rt.sendPair(c, pre, dec, [2][]byte{rankBody(body, pre), rankBody(body, dec)}, info.ReturnLogprob)
 	defer p.close()
 	if l := p.failed; l != nil {
 		if l.err == nil && (final || !l.o.retryable()) { // an error status: its answer, unread
@@ -140,17 +141,18 @@ type pair struct {
 	failed   *leg
 }
 
-// sendPair sends body to both workers at once (the decode worker waits for
+// sendPair sends bodies[0] to the prefill, bodies[1] to the decode worker at once (the decode worker waits for
 // the prefill's KV cache, so neither may wait for the other) and returns
 // when the decode answered (its headers) and the prefill answered and its
 // answer was read (kept when keep, to merge its logprobs), or when a leg
 // failed. Then the other leg is cancelled at once: a decode would wait for
 // a KV cache that never comes, a prefill would compute one nobody reads.
-func (rt *Router) sendPair(c *call, pre, dec *worker.Worker, body []byte, keep bool) *pair {
+func (rt *Router) sendPair(c *call, pre, dec *worker.Worker, bodies [2][]byte, keep bool) *pair {
 	p := &pair{pre: leg{wk: pre}, dec: leg{wk: dec}}
 	extra := rt.extraHeaders(c)
 	done := make(chan *leg, 2)
-	for _, l := range []*leg{&p.pre, &p.dec} {
+	for i, l := range []*leg{&p.pre, &p.dec} {
+		body := bodies[i]
 		ctx, cancel := context.WithCancel(c.ctx)
 		l.cancel = cancel
 		go func() {
@@ -245,6 +247,32 @@ func newRooms(batch int) []uint64 {
 	for i := range rooms {
 		_, _ = rand.Read(b[:])
 		rooms[i] = binary.LittleEndian.Uint64(b[:]) >> 1
+	}
+	return rooms
+}
+
+// maxRoom is the largest bootstrap room newRooms makes.
+const maxRoom = 1<<63 - 1
+
+// alignRooms makes each room name pre's data-parallel rank when pre is one
+// (dp_aware): room % dp_size == rank. A decode server finds the prefill
+// rank that holds a request's KV cache as bootstrap_room % dp_size, and a
+// prefill server without an explicit rank picks its rank the same way, so
+// the room and the rank sent in data_parallel_rank must agree. Each leg
+// gets its own rank in its body (rankBody): SGLang's decode server runs its
+// own ranks.
+func alignRooms(rooms []uint64, pre *worker.Worker) []uint64 {
+	rank, ok := pre.DPRank()
+	n := uint64(pre.DPSize())
+	if !ok || n == 0 {
+		return rooms
+	}
+	for i, r := range rooms {
+		a := r/n*n + uint64(rank)
+		if a > maxRoom {
+			a -= n
+		}
+		rooms[i] = a
 	}
 	return rooms
 }

@@ -35,6 +35,7 @@ type Worker struct {
 	url           string // identity: base, or base@rank for a data-parallel rank
 	base          string // where requests go
 	rank          int    // data-parallel rank; -1 for a whole server
+	dpSize        int    // the server's dp_size for a rank; 0 for a whole server
 	role          Role
 	bootstrapPort *int // prefill only; nil means "none"
 
@@ -59,9 +60,9 @@ func New(url string, role Role, bootstrapPort *int) *Worker {
 // base (SGLang with data-parallel attention): a routable unit with its own
 // load, health verdict and breaker, named base@rank as the original router
 // names it. Requests go to base and carry the rank in their body.
-func NewRank(base string, rank int, role Role, bootstrapPort *int) *Worker {
+func NewRank(base string, rank, dpSize int, role Role, bootstrapPort *int) *Worker {
 	w := New(base, role, bootstrapPort)
-	w.url, w.rank = RankURL(base, rank), rank
+	w.url, w.rank, w.dpSize = RankURL(base, rank), rank, dpSize
 	return w
 }
 
@@ -78,6 +79,9 @@ func (w *Worker) BaseURL() string { return w.base }
 // DPRank is the data-parallel rank this worker stands for, and false for a
 // whole server.
 func (w *Worker) DPRank() (int, bool) { return w.rank, w.rank >= 0 }
+
+// DPSize is the dp_size of a rank's server, 0 for a whole server.
+func (w *Worker) DPSize() int { return w.dpSize }
 
 func (w *Worker) Role() Role { return w.role }
 

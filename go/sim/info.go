@@ -54,10 +54,10 @@ func (s *Server) serverInfo(w http.ResponseWriter, _ *http.Request) {
 		"max_running_requests":          s.cfg.MaxRunningRequests,
 		"max_queued_requests":           s.cfg.MaxQueue,
 		"page_size":                     s.cfg.BlockSize,
-		"max_total_num_tokens":          s.eng.cache.capacity(),
+		"max_total_num_tokens":          s.eng.cache.perRank(),
 		"context_length":                contextLength,
 		"tp_size":                       1,
-		"dp_size":                       1,
+		"dp_size":                       s.cfg.DPSize,
 		"version":                       simVersion,
 		"internal_states": []map[string]any{{
 			"load":                l.RunningTokens + l.WaitingTokens,

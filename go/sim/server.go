@@ -72,7 +72,7 @@ func NewServer(cfg Config, index int, opts ...Option) (*Server, error) {
 		role:  cfg.Role,
 		clock: RealClock{},
 		tok:   newTokenizer(cfg.Tokenizer, cfg.VocabSize),
-		cache: newPrefixCache(cfg.CacheCapacityTokens, cfg.BlockSize),
+		cache: newRankCaches(cfg.DPSize, cfg.CacheCapacityTokens, cfg.BlockSize),
 		sched: newScheduler(cfg.MaxRunningRequests, cfg.MaxQueue),
 		stats: &counters{},
 		rooms: newRoomRegistry(),

@@ -137,3 +137,30 @@ func TestDPAwareRefusesAServerWithoutDPSize(t *testing.T) {
 		t.Fatalf("%d workers listed after a refused add", n)
 	}
 }
+
+func TestDPAwarePDServesThroughRanks(t *testing.T) {
+	prefill := startSim(t, sim.Config{Workers: 1, Role: sim.RolePrefill, DPSize: 2})
+	decode := startSim(t, sim.Config{Workers: 1, Role: sim.RoleDecode, DPSize: 2})
+	cfg := pdConfig(prefill, decode)
+	cfg.DPAware = true
+	a, _ := startApp(t, cfg)
+	waitLong(t, "two prefill and two decode ranks", func() bool {
+		_, b := get(t, "http://"+a.Addr()+"/readiness")
+		return strings.Contains(b, `"healthy_workers":4`)
+	})
+	prompt := strings.Repeat("a long shared document about routers ", 40)
+	for i := range 6 {
+		body, _ := json.Marshal(map[string]any{"text": prompt + fmt.Sprint(i), "sampling_params": map[string]int{"max_new_tokens": 2}})
+		if s, b := post(t, "http://"+a.Addr()+"/generate", string(body)); s != 200 {
+			t.Fatalf("request %d: %d %s", i, s, b)
+		}
+	}
+	// Round robin over the two prefill ranks (0, 1, 0, ...): each rank
+	// computes the shared prompt once, then hits its own cache, so four of
+	// the six requests hit.
+	st := prefill.Stats()[0]
+	perPrompt := st.PromptTokens / 6
+	if st.Requests != 6 || st.CachedTokens < 4*(perPrompt-16) {
+		t.Fatalf("prefill stats %+v; want 6 requests, 4 of them hitting the shared prompt", st)
+	}
+}

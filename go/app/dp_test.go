@@ -103,6 +103,13 @@ func TestDPAwareListsRanksAndRemovesThemWithTheServer(t *testing.T) {
 			}
 		}
 	}
+	series := scrape(t, a)
+	for r := range 3 {
+		key := fmt.Sprintf(`sgl_router_worker_health{worker="%s@%d"}`, cluster.URLs()[0], r)
+		if series[key] != 1 {
+			t.Fatalf("metrics lack %s = 1", key)
+		}
+	}
 	if err := a.RemoveWorker(cluster.URLs()[0]); err != nil {
 		t.Fatal(err)
 	}

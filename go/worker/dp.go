@@ -54,3 +54,20 @@ func FetchDPSize(ctx context.Context, client *http.Client, base string, header h
 	}
 	return *info.DPSize, nil
 }
+
+// byServer groups workers by base URL in first-seen order: the
+// data-parallel ranks of one server share its health probe and load poll.
+func byServer(ws []*Worker) [][]*Worker {
+	var out [][]*Worker
+	at := map[string]int{}
+	for _, w := range ws {
+		i, ok := at[w.base]
+		if !ok {
+			i = len(out)
+			at[w.base] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], w)
+	}
+	return out
+}

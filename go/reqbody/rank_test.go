@@ -43,3 +43,39 @@ func TestInjectRankRefuses(t *testing.T) {
 		t.Error("negative rank accepted")
 	}
 }
+
+func TestEditInjectMatchesTheScanningPath(t *testing.T) {
+	port := 7
+	boot := &Boot{Host: "h", Port: &port, Rooms: []uint64{9}}
+	for _, body := range []string{
+		`{"text":"hi"}`,
+		`{}`,
+		` { "text" : "hi" } `,
+		`{"data_parallel_rank":1,"text":"x"}`,
+		`{"bootstrap_room":1,"text":"x","data_parallel_rank":2}`,
+	} {
+		_, e, err := ParseEdit(Generate, []byte(body), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		viaBoot, _ := InjectBootstrap([]byte(body), "h", &port, []uint64{9}, false)
+		both, _ := InjectRank(viaBoot, 3)
+		rankOnly, _ := InjectRank([]byte(body), 3)
+		for _, tc := range []struct {
+			name string
+			bs   *Boot
+			rank int
+			want []byte
+		}{
+			{"both", boot, 3, both},
+			{"bootstrap", boot, -1, viaBoot},
+			{"rank", nil, 3, rankOnly},
+			{"neither", nil, -1, []byte(body)},
+		} {
+			got, err := e.Inject(tc.bs, tc.rank)
+			if err != nil || string(got) != string(tc.want) {
+				t.Errorf("%s of %s: got %s (%v), want %s", tc.name, body, got, err, tc.want)
+			}
+		}
+	}
+}

@@ -23,13 +23,13 @@ func (rt *Router) generation(path string) handler {
 		if err != nil {
 			return writeError(w, err)
 		}
-		info, boot, err := rt.parse(kind, body)
+		info, edit, err := reqbody.ParseEdit(kind, body, rt.textNeeded)
 		if err != nil {
 			return writeError(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
 		}
-		c := &call{w: w, r: r, id: id, path: path, body: body, hops: n, start: start}
+		c := &call{w: w, r: r, id: id, path: path, body: body, edit: edit, hops: n, start: start}
 		if rt.PD() {
-			return rt.forwardPD(c, info, boot)
+			return rt.forwardPD(c, info)
 		}
 		pool := rt.regular
 		status := rt.forward(c, func(tried []*worker.Worker) *worker.Worker {
@@ -44,16 +44,6 @@ func (rt *Router) generation(path string) handler {
 		}
 		return status
 	}
-}
-
-// parse reads what routing needs from body; in PD mode also what adds the
-// bootstrap fields without scanning the body again.
-func (rt *Router) parse(kind reqbody.Route, body []byte) (reqbody.Info, reqbody.Bootstrap, error) {
-	if rt.PD() {
-		return reqbody.ParsePD(kind, body, rt.textNeeded)
-	}
-	info, err := reqbody.Parse(kind, body, rt.textNeeded)
-	return info, reqbody.Bootstrap{}, err
 }
 
 func routeKind(path string) reqbody.Route {

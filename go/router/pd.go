@@ -30,13 +30,13 @@ const maxBatch = 1 << 16
 // anything reached the client, another worker of that leg's pool is paired
 // with the other leg's worker, under a new bootstrap room. Both workers'
 // load counts last until the answer is delivered.
-func (rt *Router) forwardPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) int {
+func (rt *Router) forwardPD(c *call, info reqbody.Info) int {
 	if info.BatchSize > maxBatch {
 		return writeError(c.w, fmt.Errorf("%w: batch of %d exceeds %d entries", ErrBadRequest, info.BatchSize, maxBatch))
 	}
 	cancel := rt.withDeadline(c)
 	defer cancel()
-	reply := rt.retryPD(c, info, boot)
+	reply := rt.retryPD(c, info)
 	rt.rec.RecordPDRequest(c.path, time.Since(c.start))
 	if _, o, _ := unpackReply(reply); o != outcomeNone && o != outcomeOK {
 		rt.rec.RecordPDError(o.errorType())
@@ -46,7 +46,7 @@ func (rt *Router) forwardPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) 
 
 // retryPD runs attempts until one answers the client or the class of a
 // failure, the retry budget or the pools end the request.
-func (rt *Router) retryPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) int {
+func (rt *Router) retryPD(c *call, info reqbody.Info) int {
 	pre, dec := rt.prefill.pick(info.Text, nil), rt.decode.pick(info.Text, nil)
 	var tried []*worker.Worker
 	var last failure
@@ -62,7 +62,7 @@ func (rt *Router) retryPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) in
 			return rt.fail(c, last)
 		}
 		final := n >= rt.opts.Retry.MaxRetries
-		reply, f := rt.attemptPD(c, info, boot, pre, dec, final)
+		reply, f := rt.attemptPD(c, info, pre, dec, final)
 		if reply != 0 {
 			return reply
 		}
@@ -84,9 +84,8 @@ func (rt *Router) retryPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) in
 // handler reply once the client got an answer (or left); else, with reply
 // 0, the failure that may be retried. A leg's own error answer is passed
 // on whole when it is not to be retried.
-func (rt *Router) attemptPD(c *call, info reqbody.Info, boot reqbody.Bootstrap, pre, dec *worker.Worker, final bool) (reply int, f failure) {
-	rooms := alignRooms(newRooms(info.BatchSize), pre)
-	body, err := boot.Inject(bootstrapHost(pre.BaseURL()), pre.BootstrapPort(), rooms, info.BatchSize > 0)
+func (rt *Router) attemptPD(c *call, info reqbody.Info, pre, dec *worker.Worker, final bool) (reply int, f failure) {
+	bodies, err := pdBodies(c.edit, info, pre, dec)
 	if err != nil {
 		return writeError(c.w, fmt.Errorf("%w: %v", ErrBadRequest, err)), failure{}
 	}
@@ -95,7 +94,7 @@ func (rt *Router) attemptPD(c *call, info reqbody.Info, boot reqbody.Bootstrap, 
 	defer rt.release(pre)
 	rt.acquire(dec)
 	defer rt.release(dec)
-	p := rt.sendPair(c, pre, dec, [2][]byte{rankBody(body, pre), rankBody(body, dec)}, info.ReturnLogprob)
+	p := rt.sendPair(c, pre, dec, bodies, info.ReturnLogprob)
 	defer p.close()
 	if l := p.failed; l != nil {
 		if l.err == nil && (final || !l.o.retryable()) { // an error status: its answer, unread
@@ -251,6 +250,19 @@ func newRooms(batch int) []uint64 {
 	return rooms
 }
 
+// pdBodies are the bodies of a PD pair under fresh bootstrap rooms: the
+// same for both legs, or under dp_aware each with its leg's own rank.
+func pdBodies(e reqbody.Edit, info reqbody.Info, pre, dec *worker.Worker) ([2][]byte, error) {
+	boot := &reqbody.Boot{Host: bootstrapHost(pre.BaseURL()), Port: pre.BootstrapPort(),
+		Rooms: alignRooms(newRooms(info.BatchSize), pre), Batch: info.BatchSize > 0}
+	p, err := e.Inject(boot, rankOf(pre))
+	if err != nil || rankOf(dec) == rankOf(pre) {
+		return [2][]byte{p, p}, err
+	}
+	d, err := e.Inject(boot, rankOf(dec))
+	return [2][]byte{p, d}, err
+}
+
 // maxRoom is the largest bootstrap room newRooms makes.
 const maxRoom = 1<<63 - 1
 
@@ -259,7 +271,7 @@ const maxRoom = 1<<63 - 1
 // rank that holds a request's KV cache as bootstrap_room % dp_size, and a
 // prefill server without an explicit rank picks its rank the same way, so
 // the room and the rank sent in data_parallel_rank must agree. Each leg
-// gets its own rank in its body (rankBody): SGLang's decode server runs its
+// gets its own rank in its body (pdBodies): SGLang's decode server runs its
 // own ranks.
 func alignRooms(rooms []uint64, pre *worker.Worker) []uint64 {
 	rank, ok := pre.DPRank()

@@ -174,8 +174,10 @@ func routerOptions(cfg config.Config) router.Options {
 		headers[i] = strings.ToLower(h)
 	}
 	return router.Options{
-		MaxPayloadSize: cfg.MaxPayloadSize,
-		RequestTimeout: secs(cfg.RequestTimeoutSecs),
+		MaxPayloadSize:  cfg.MaxPayloadSize,
+		BodyReadTimeout: secs(cfg.BodyReadTimeoutSecs),
+		MaxBufferedBody: cfg.MaxBufferedBodyBytes,
+		RequestTimeout:  secs(cfg.RequestTimeoutSecs),
 		Retry: router.RetryPolicy{MaxRetries: retries, Initial: ms(cfg.RetryInitialBackoffMs),
 			Max: ms(cfg.RetryMaxBackoffMs), Multiplier: cfg.RetryBackoffMultiplier, Jitter: cfg.RetryJitterFactor},
 		RequestIDHeaders:   headers,

@@ -54,6 +54,9 @@ func (a *App) counted(h http.Handler) http.Handler {
 	})
 }
 
+// maxHeaderBytes limits a request's headers; net/http answers 431 past it.
+const maxHeaderBytes = 64 << 10
+
 func (a *App) newServer(h http.Handler) *http.Server {
 	// net/http's own complaints are warnings; raising the level of a logger
 	// already above warn fails (and zap says so in plain text), so only raise it.
@@ -63,7 +66,8 @@ func (a *App) newServer(h http.Handler) *http.Server {
 	}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: secs(a.cfg.HeaderReadTimeoutSecs),
+		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       5 * time.Minute,
 		ErrorLog:          zap.NewStdLog(errLog),
 	}

@@ -19,7 +19,8 @@ func (rt *Router) generation(path string) handler {
 		if err != nil {
 			return writeError(w, err)
 		}
-		body, err := readBody(r, rt.opts.MaxPayloadSize)
+		body, release, err := rt.readBody(w, r)
+		defer release()
 		if err != nil {
 			return writeError(w, err)
 		}

@@ -127,12 +127,13 @@ func (a *App) logStartup() {
 	}
 }
 
-// startBackground starts health checks, the startup watchdog, policy upkeep
+// startBackground starts health checks, stall detection, the startup watchdog, policy upkeep
 // and load polling (power_of_two). State gauges are computed at each scrape
 // (sampleGauges), not by a ticker.
 func (a *App) startBackground() {
 	regs := a.registries()
 	a.goRun("health", func(ctx context.Context) { a.checker.Run(ctx, regs...) })
+	a.goRun("stall detection", func(ctx context.Context) { a.stalls.Run(ctx, regs...) })
 	a.goRun("startup", a.watchStartup)
 	for _, p := range a.pools {
 		if bg, ok := p.Policy.(policy.Background); ok {

@@ -109,11 +109,16 @@ type Config struct {
 	// MaxBufferedBodyBytes caps request-body bytes buffered across all
 	// requests at once (429 past it), so many clients announcing large
 	// bodies cannot make the router hold many times max_payload_size.
-	MaxBufferedBodyBytes int64    `json:"max_buffered_body_bytes"`
-	RequestTimeoutSecs   int      `json:"request_timeout_secs"`
-	APIKey               string   `json:"api_key"`
-	RequestIDHeaders     []string `json:"request_id_headers"`
-	CORSAllowedOrigins   []string `json:"cors_allowed_origins"`
+	MaxBufferedBodyBytes int64 `json:"max_buffered_body_bytes"`
+	// StallTimeoutSecs: a worker with requests in flight that answers none
+	// for this long while others answer is taken out of rotation until
+	// /health_generate answers; 0 disables stall detection.
+	StallTimeoutSecs int `json:"stall_timeout_secs"`
+
+	RequestTimeoutSecs int      `json:"request_timeout_secs"`
+	APIKey             string   `json:"api_key"`
+	RequestIDHeaders   []string `json:"request_id_headers"`
+	CORSAllowedOrigins []string `json:"cors_allowed_origins"`
 	// MaxConcurrentRequests <= 0 (the original's -1) means unlimited.
 	MaxConcurrentRequests int `json:"max_concurrent_requests"`
 	QueueSize             int `json:"queue_size"`
@@ -203,6 +208,7 @@ func Defaults() Config {
 		BodyReadTimeoutSecs:        60,
 		HeaderReadTimeoutSecs:      10,
 		MaxBufferedBodyBytes:       1 << 30,
+		StallTimeoutSecs:           5,
 		RequestTimeoutSecs:         600,
 		RequestIDHeaders:           []string{"x-request-id", "x-correlation-id", "x-trace-id", "request-id"},
 		CORSAllowedOrigins:         []string{},

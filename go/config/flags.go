@@ -64,6 +64,7 @@ var flagTable = concat(
 		flag("max_payload_size", "Largest request body in bytes; larger ones get 413"),
 		flag("body_read_timeout_secs", "Seconds a client has to send its whole request body; slower ones get 408"),
 		flag("header_read_timeout_secs", "Seconds a client has to send its request headers before the connection is closed"),
+		flag("stall_timeout_secs", "Seconds a worker may answer nothing while others answer before it leaves rotation until /health_generate answers; 0 disables"),
 		flag("max_buffered_body_bytes", "Cap on request-body bytes buffered across all requests at once; past it requests get 429"),
 		flag("request_timeout_secs", "Timeout of one request to a worker, in seconds"),
 	),

@@ -71,6 +71,7 @@ func (c *Config) Validate() error {
 		{"body_read_timeout_secs", int64(c.BodyReadTimeoutSecs), 1},
 		{"header_read_timeout_secs", int64(c.HeaderReadTimeoutSecs), 1},
 		{"max_buffered_body_bytes", c.MaxBufferedBodyBytes, 1},
+		{"stall_timeout_secs", int64(c.StallTimeoutSecs), 0},
 		{"request_timeout_secs", int64(c.RequestTimeoutSecs), 1},
 		{"max_concurrent_requests", int64(c.MaxConcurrentRequests), -1},
 		{"rate_limit_tokens_per_second", int64(c.RateLimitTokensPerSecond), 0},

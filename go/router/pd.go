@@ -155,6 +155,9 @@ func (rt *Router) sendPair(c *call, pre, dec *worker.Worker, body []byte, keep b
 		l.cancel = cancel
 		go func() {
 			l.resp, l.err = rt.proxy.Send(ctx, http.MethodPost, l.wk.URL()+c.path, c.r.Header, body, extra)
+			if l.err == nil {
+				l.wk.Answered()
+			}
 			l.o = classify(c.ctx, l.err, statusOf(l.resp))
 			if l == &p.pre && l.o == outcomeOK {
 				if l.body, l.err = readPrefill(l.resp, keep); l.err != nil {

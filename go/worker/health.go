@@ -90,6 +90,7 @@ func (c *Checker) CheckOne(ctx context.Context, w *Worker) bool {
 	if ctx.Err() != nil {
 		return ok // shutting down: a cancelled probe says nothing about the worker
 	}
+	w.breaker.healthChecked(ok, time.Now())
 	if w.RecordHealth(ok, c.FailureThreshold, c.SuccessThreshold) && c.OnChange != nil {
 		c.OnChange(w, ok)
 	}

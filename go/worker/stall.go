@@ -18,6 +18,7 @@ const CircuitStalled = 3
 type progress struct {
 	answers atomic.Uint64
 	stalled atomic.Bool
+	probing atomic.Bool // a probe of this worker is running
 
 	mu           sync.Mutex // guards the detector's view below
 	seenAnswers  uint64     // answers at the last check
@@ -88,6 +89,8 @@ func (s *Stalls) Run(ctx context.Context, regs ...*Registry) {
 	}
 	t := time.NewTicker(min(s.Timeout/5, time.Second))
 	defer t.Stop()
+	var probes sync.WaitGroup
+	defer probes.Wait()
 	for {
 		select {
 		case <-ctx.Done():
@@ -97,7 +100,7 @@ func (s *Stalls) Run(ctx context.Context, regs ...*Registry) {
 		for _, reg := range regs {
 			s.Check(reg.Snapshot())
 		}
-		s.probeStalled(ctx, regs)
+		s.probeStalled(ctx, regs, &probes)
 	}
 }
 
@@ -126,21 +129,22 @@ func (s *Stalls) Check(pool []*Worker) []*Worker {
 	return silent
 }
 
-// probeStalled probes every stalled worker at once.
-func (s *Stalls) probeStalled(ctx context.Context, regs []*Registry) {
-	var wg sync.WaitGroup
+// probeStalled starts a probe of every stalled worker not being probed
+// already; checks go on meanwhile (a probe of a hung worker lasts its whole
+// timeout). At most one probe per worker runs; Run waits for them on exit.
+func (s *Stalls) probeStalled(ctx context.Context, regs []*Registry, probes *sync.WaitGroup) {
 	for _, reg := range regs {
 		for _, w := range reg.Snapshot() {
-			if w.Stalled() {
-				wg.Add(1)
+			if w.Stalled() && w.progress.probing.CompareAndSwap(false, true) {
+				probes.Add(1)
 				go func() {
-					defer wg.Done()
+					defer probes.Done()
+					defer w.progress.probing.Store(false)
 					s.ProbeOne(ctx, w)
 				}()
 			}
 		}
 	}
-	wg.Wait()
 }
 
 // ProbeOne probes a stalled worker and returns it to rotation if the probe

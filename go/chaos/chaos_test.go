@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -40,8 +41,9 @@ func TestChaos(t *testing.T) {
 	defer stop()
 	rss := rt.rssWatch(ctx)
 	var bad sync.WaitGroup
-	hostile(ctx, &bad, rt.addr, 20, 256<<20, 0)                  // header only, announcing 256 MiB
-	hostile(ctx, &bad, rt.addr, 20, 1<<20, 500*time.Millisecond) // slow body
+	var open atomic.Int64
+	hostile(ctx, &bad, rt.addr, 20, 256<<20, 0, &open)                  // header only, announcing 256 MiB
+	hostile(ctx, &bad, rt.addr, 20, 1<<20, 500*time.Millisecond, &open) // slow body
 	ld := startLoad(ctx, rt.url, 25*time.Millisecond, 400)
 	time.Sleep(2 * time.Second) // steady state before the first fault
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -104,14 +105,15 @@ func between(all []outcome, from, to time.Time) (n int, failed []outcome) {
 
 // hostile runs n connections to addr that announce a body of announce
 // bytes and then send one byte every trickle (never, when trickle is 0).
-// A connection the router closes is opened again, until ctx ends.
-func hostile(ctx context.Context, wg *sync.WaitGroup, addr string, n int, announce int64, trickle time.Duration) {
+// A connection the router closes is opened again, until ctx ends. open
+// counts the connections whose headers were sent and that are still open.
+func hostile(ctx context.Context, wg *sync.WaitGroup, addr string, n int, announce int64, trickle time.Duration, open *atomic.Int64) {
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				holdOne(ctx, addr, announce, trickle)
+				holdOne(ctx, addr, announce, trickle, open)
 			}
 		}()
 	}
@@ -119,7 +121,7 @@ func hostile(ctx context.Context, wg *sync.WaitGroup, addr string, n int, announ
 
 // holdOne is one hostile connection; it returns when the router closes it
 // or ctx ends.
-func holdOne(ctx context.Context, addr string, announce int64, trickle time.Duration) {
+func holdOne(ctx context.Context, addr string, announce int64, trickle time.Duration, open *atomic.Int64) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -133,6 +135,8 @@ func holdOne(ctx context.Context, addr string, announce int64, trickle time.Dura
 	if _, err := conn.Write([]byte(header)); err != nil {
 		return
 	}
+	open.Add(1)
+	defer open.Add(-1)
 	if trickle == 0 {
 		_, _ = io.Copy(io.Discard, conn) // until the router answers and closes
 		return

@@ -92,13 +92,19 @@ func (p *proc) kill() {
 }
 
 // rssBytes is the process's resident set size, from /proc.
-func (p *proc) rssBytes() int64 {
+func (p *proc) rssBytes() int64 { return p.status("VmRSS:") }
+
+// vmBytes is the process's virtual memory size, from /proc.
+func (p *proc) vmBytes() int64 { return p.status("VmSize:") }
+
+// status reads a size field (in kB) of /proc/<pid>/status, in bytes.
+func (p *proc) status(field string) int64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return -1
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb << 10
 		}

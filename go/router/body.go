@@ -54,6 +54,7 @@ type bodyReader struct {
 	reserved int64
 	parts    []*[chunkSize]byte
 	size     int64
+	inline   [4]*[chunkSize]byte // parts' first backing array: no allocation below 128 KiB
 }
 
 // readBody reads the whole request body as its bytes arrive, into pooled
@@ -61,12 +62,13 @@ type bodyReader struct {
 // allocates by an unread Content-Length. Errors: ErrTooLarge (413) past
 // limit, ErrBodyTimeout (408) past the read deadline, ErrBodyBudget (429)
 // when the router-wide buffer budget is spent, ErrBadRequest otherwise. The
-// caller must call release once it no longer uses the body (also on error).
-func (rt *Router) readBody(w http.ResponseWriter, r *http.Request) (body []byte, release func(), err error) {
-	br := &bodyReader{limit: rt.opts.MaxPayloadSize, timeout: rt.opts.BodyReadTimeout, budget: rt.bodies}
-	release = func() { br.budget.give(br.reserved); br.reserved = 0 }
+// caller must give the reserved bytes back to rt.bodies once it no longer
+// uses the body (also on error).
+func (rt *Router) readBody(w http.ResponseWriter, r *http.Request) (body []byte, reserved int64, err error) {
+	br := bodyReader{limit: rt.opts.MaxPayloadSize, timeout: rt.opts.BodyReadTimeout, budget: rt.bodies}
+	br.parts = br.inline[:0]
 	if r.ContentLength > br.limit {
-		return nil, release, fmt.Errorf("%w: %d bytes exceeds the limit of %d", ErrTooLarge, r.ContentLength, br.limit)
+		return nil, 0, fmt.Errorf("%w: %d bytes exceeds the limit of %d", ErrTooLarge, r.ContentLength, br.limit)
 	}
 	if br.timeout > 0 {
 		rc := http.NewResponseController(w)
@@ -85,9 +87,9 @@ func (rt *Router) readBody(w http.ResponseWriter, r *http.Request) (body []byte,
 		// Never read the rest: net/http would otherwise try to drain the
 		// unread body (without a deadline, for ever) before answering.
 		w.Header().Set("Connection", "close")
-		return nil, release, err
+		return nil, br.reserved, err
 	}
-	return br.join(), release, nil
+	return br.join(), br.reserved, nil
 }
 
 // read fills chunks from src until EOF.

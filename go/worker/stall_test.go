@@ -156,3 +156,52 @@ func TestBreakerGoesHalfOpenWhenHealthReturns(t *testing.T) {
 		t.Fatal("one success closes it")
 	}
 }
+
+func TestStallsRunMarksAndProbesBack(t *testing.T) {
+	var answering atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !answering.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	hung, busy := New(srv.URL, Regular, nil), New("http://busy", Regular, nil)
+	reg := NewRegistry()
+	_ = reg.Add(hung)
+	_ = reg.Add(busy)
+	var back atomic.Bool
+	s := &Stalls{Client: srv.Client(), Timeout: 200 * time.Millisecond, ProbeTimeout: 5 * time.Second,
+		OnChange: func(w *Worker, stalled bool) {
+			if w == hung && !stalled {
+				back.Store(true)
+			}
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx, reg) }()
+	defer func() { cancel(); <-done }()
+
+	hung.Acquire()
+	busy.Acquire()
+	waitUntil(t, "the silent worker is marked stalled", func() bool {
+		busy.Answered() // the rest of the pool keeps answering
+		return hung.Stalled()
+	})
+	if busy.Stalled() {
+		t.Fatal("the answering worker was marked stalled")
+	}
+	answering.Store(true)
+	waitUntil(t, "the probe brings it back", back.Load)
+}
+
+// waitUntil polls cond every few milliseconds, failing after a generous 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -56,6 +56,7 @@ type App struct {
 	pools    []*router.Pool
 	router   *router.Router
 	checker  *worker.Checker
+	stalls   *worker.Stalls
 	inflight atomic.Int64 // requests being served (every route)
 	// pendingAdds holds a token per add waiting for a worker's health.
 	pendingAdds chan struct{}

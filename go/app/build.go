@@ -76,6 +76,8 @@ func New(cfg config.Config, opts Options) (*App, error) {
 		FailureThreshold: cfg.HealthFailureThreshold, SuccessThreshold: cfg.HealthSuccessThreshold,
 		OnChange: a.healthChanged,
 	}
+	a.stalls = &worker.Stalls{Client: a.client, Timeout: secs(cfg.StallTimeoutSecs),
+		ProbeTimeout: secs(cfg.HealthCheckTimeoutSecs), OnChange: a.stallChanged}
 	return a, nil
 }
 
@@ -182,8 +184,10 @@ func routerOptions(cfg config.Config) router.Options {
 		headers[i] = strings.ToLower(h)
 	}
 	return router.Options{
-		MaxPayloadSize: cfg.MaxPayloadSize,
-		RequestTimeout: secs(cfg.RequestTimeoutSecs),
+		MaxPayloadSize:  cfg.MaxPayloadSize,
+		BodyReadTimeout: secs(cfg.BodyReadTimeoutSecs),
+		MaxBufferedBody: cfg.MaxBufferedBodyBytes,
+		RequestTimeout:  secs(cfg.RequestTimeoutSecs),
 		Retry: router.RetryPolicy{MaxRetries: retries, Initial: ms(cfg.RetryInitialBackoffMs),
 			Max: ms(cfg.RetryMaxBackoffMs), Multiplier: cfg.RetryBackoffMultiplier, Jitter: cfg.RetryJitterFactor},
 		RequestIDHeaders:   headers,
@@ -206,6 +210,16 @@ func (a *App) healthChanged(w *worker.Worker, healthy bool) {
 		a.log.Info("worker healthy", zap.String("worker", w.URL()), zap.String("role", w.Role().String()))
 	} else {
 		a.log.Warn("worker unhealthy: out of rotation until it recovers", zap.String("worker", w.URL()))
+	}
+}
+
+func (a *App) stallChanged(w *worker.Worker, stalled bool) {
+	a.metrics.SetCircuitState(w.URL(), w.CircuitState(time.Now()))
+	if stalled {
+		a.log.Warn("worker stalled: it answered nothing while others did; out of rotation until /health_generate answers",
+			zap.String("worker", w.URL()), zap.Int64("in_flight", w.Load()))
+	} else {
+		a.log.Info("stalled worker answers again: back in rotation", zap.String("worker", w.URL()))
 	}
 }
 

@@ -54,6 +54,9 @@ func (a *App) counted(h http.Handler) http.Handler {
 	})
 }
 
+// maxHeaderBytes limits a request's headers; net/http answers 431 past it.
+const maxHeaderBytes = 64 << 10
+
 func (a *App) newServer(h http.Handler) *http.Server {
 	// net/http's own complaints are warnings; raising the level of a logger
 	// already above warn fails (and zap says so in plain text), so only raise it.
@@ -63,7 +66,8 @@ func (a *App) newServer(h http.Handler) *http.Server {
 	}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: secs(a.cfg.HeaderReadTimeoutSecs),
+		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       5 * time.Minute,
 		ErrorLog:          zap.NewStdLog(errLog),
 	}
@@ -123,12 +127,13 @@ func (a *App) logStartup() {
 	}
 }
 
-// startBackground starts health checks, the startup watchdog, policy upkeep
+// startBackground starts health checks, stall detection, the startup watchdog, policy upkeep
 // and load polling (power_of_two). State gauges are computed at each scrape
 // (sampleGauges), not by a ticker.
 func (a *App) startBackground() {
 	regs := a.registries()
 	a.goRun("health", func(ctx context.Context) { a.checker.Run(ctx, regs...) })
+	a.goRun("stall detection", func(ctx context.Context) { a.stalls.Run(ctx, regs...) })
 	a.goRun("startup", a.watchStartup)
 	if len(a.dpStatic) > 0 {
 		a.goRun("dp_aware workers", a.addDPStatic)

@@ -73,6 +73,7 @@ func (rt *Router) attempt(c *call, wk *worker.Worker, final bool) (reply int, f 
 	if err != nil {
 		return 0, rt.failed(c, wk, classifyErr(c.ctx, err), err)
 	}
+	wk.Answered()
 	if o := classify(c.ctx, nil, resp.StatusCode); o.retryable() && !final {
 		proxy.Drain(resp)
 		return 0, rt.failed(c, wk, o, statusError(resp.StatusCode))

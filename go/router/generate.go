@@ -19,7 +19,8 @@ func (rt *Router) generation(path string) handler {
 		if err != nil {
 			return writeError(w, err)
 		}
-		body, err := readBody(r, rt.opts.MaxPayloadSize)
+		body, reserved, err := rt.readBody(w, r)
+		defer rt.bodies.give(reserved)
 		if err != nil {
 			return writeError(w, err)
 		}

@@ -156,6 +156,9 @@ func (rt *Router) sendPair(c *call, pre, dec *worker.Worker, bodies [2][]byte, k
 		l.cancel = cancel
 		go func() {
 			l.resp, l.err = rt.proxy.Send(ctx, http.MethodPost, l.wk.BaseURL()+c.path, c.r.Header, body, extra)
+			if l.err == nil {
+				l.wk.Answered()
+			}
 			l.o = classify(c.ctx, l.err, statusOf(l.resp))
 			if l == &p.pre && l.o == outcomeOK {
 				if l.body, l.err = readPrefill(l.resp, keep); l.err != nil {

@@ -21,11 +21,8 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 // healthGenerate is /health_generate: like /health, but it is a
 // generation, so it hangs when generation hangs.
 func (s *Server) healthGenerate(w http.ResponseWriter, r *http.Request) {
-	if s.faulty && s.cfg.FaultHang {
-		ctx, cancel := s.withBase(r.Context())
-		defer cancel()
-		<-ctx.Done()
-		panic(http.ErrAbortHandler)
+	if (s.faulty && s.cfg.FaultHang) || s.liveFaults().Hang {
+		s.hang(r)
 	}
 	s.health(w, r)
 }

@@ -97,7 +97,9 @@ func (c *Checker) checkServer(ctx context.Context, ws []*Worker) bool {
 	if ctx.Err() != nil {
 		return ok // shutting down: a cancelled probe says nothing about the worker
 	}
+	now := time.Now()
 	for _, w := range ws {
+		w.breaker.healthChecked(ok, now)
 		if w.RecordHealth(ok, c.FailureThreshold, c.SuccessThreshold) && c.OnChange != nil {
 			c.OnChange(w, ok)
 		}

@@ -46,6 +46,7 @@ type Worker struct {
 	healthy    atomic.Bool
 	breaker    breaker
 	healthRuns healthCounter
+	progress   progress
 }
 
 // New returns a worker that is not yet healthy: it becomes healthy when a
@@ -132,8 +133,8 @@ func (w *Worker) Healthy() bool { return w.healthy.Load() }
 // SetHealthy sets the health verdict directly (tests, startup).
 func (w *Worker) SetHealthy(ok bool) { w.healthy.Store(ok) }
 
-// Available reports whether the worker may be picked now: healthy and its
-// circuit not open.
+// Available reports whether the worker may be picked now: healthy, its
+// circuit not open and not stalled.
 func (w *Worker) Available(now time.Time) bool {
-	return w.healthy.Load() && w.breaker.allow(now)
+	return w.healthy.Load() && !w.progress.stalled.Load() && w.breaker.allow(now)
 }

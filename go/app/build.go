@@ -77,6 +77,8 @@ func New(cfg config.Config, opts Options) (*App, error) {
 		OnChange: a.healthChanged,
 		OnPass:   a.learnModel,
 	}
+	a.stalls = &worker.Stalls{Client: a.client, Timeout: secs(cfg.StallTimeoutSecs),
+		ProbeTimeout: secs(cfg.HealthCheckTimeoutSecs), OnChange: a.stallChanged}
 	return a, nil
 }
 
@@ -158,6 +160,10 @@ func (a *App) addStatic(pool *router.Pool, field string, urls []string, ports []
 		if err != nil {
 			return fmt.Errorf("%s: %w", field, err)
 		}
+		if a.cfg.DPAware { // its ranks are known once it answers: addDPStatic
+			a.dpStatic = append(a.dpStatic, dpStaticWorker{field, spec})
+			continue
+		}
 		if err := pool.Registry.Add(a.newWorker(spec)); err != nil {
 			return fmt.Errorf("%s: %s listed twice", field, u)
 		}
@@ -165,10 +171,15 @@ func (a *App) addStatic(pool *router.Pool, field string, urls []string, ports []
 	return nil
 }
 
-// newWorker builds a worker with the configured circuit breaker, and the
-// model worker_models gives it (else it waits for its model to be learned).
+// newWorker builds the worker of a whole server (see equip).
 func (a *App) newWorker(spec worker.Spec) *worker.Worker {
-	w := worker.New(spec.URL, spec.Role, spec.BootstrapPort)
+	return a.equip(spec, worker.New(spec.URL, spec.Role, spec.BootstrapPort))
+}
+
+// equip gives w, a unit of spec's server, the configured circuit breaker
+// (unless disabled) and the model spec or worker_models gives (else w
+// waits for its model to be learned).
+func (a *App) equip(spec worker.Spec, w *worker.Worker) *worker.Worker {
 	if m := a.givenModel(spec); m != "" {
 		w.SetModel(m)
 	} else {
@@ -195,8 +206,10 @@ func routerOptions(cfg config.Config) router.Options {
 		headers[i] = strings.ToLower(h)
 	}
 	return router.Options{
-		MaxPayloadSize: cfg.MaxPayloadSize,
-		RequestTimeout: secs(cfg.RequestTimeoutSecs),
+		MaxPayloadSize:  cfg.MaxPayloadSize,
+		BodyReadTimeout: secs(cfg.BodyReadTimeoutSecs),
+		MaxBufferedBody: cfg.MaxBufferedBodyBytes,
+		RequestTimeout:  secs(cfg.RequestTimeoutSecs),
 		Retry: router.RetryPolicy{MaxRetries: retries, Initial: ms(cfg.RetryInitialBackoffMs),
 			Max: ms(cfg.RetryMaxBackoffMs), Multiplier: cfg.RetryBackoffMultiplier, Jitter: cfg.RetryJitterFactor},
 		RequestIDHeaders:   headers,
@@ -221,6 +234,16 @@ func (a *App) healthChanged(w *worker.Worker, healthy bool) {
 	} else {
 		w.MarkModelStale() // it may come back serving another model
 		a.log.Warn("worker unhealthy: out of rotation until it recovers", zap.String("worker", w.URL()))
+	}
+}
+
+func (a *App) stallChanged(w *worker.Worker, stalled bool) {
+	a.metrics.SetCircuitState(w.URL(), w.CircuitState(time.Now()))
+	if stalled {
+		a.log.Warn("worker stalled: it answered nothing while others did; out of rotation until /health_generate answers",
+			zap.String("worker", w.URL()), zap.Int64("in_flight", w.Load()))
+	} else {
+		a.log.Info("stalled worker answers again: back in rotation", zap.String("worker", w.URL()))
 	}
 }
 

@@ -24,31 +24,35 @@ func (a *App) givenModel(spec worker.Spec) string {
 	return ""
 }
 
-// learnModel asks a worker whose model is to learn which model it serves
-// (the health checker calls it after each passing probe until it
-// succeeds: a new worker, or one back from being down, which may serve
-// another model now). A worker never learned is not routed to until then;
-// one back from down keeps its model if asking fails. The first failure
-// is logged as a warning, later ones at debug level.
-func (a *App) learnModel(ctx context.Context, w *worker.Worker) {
-	model, err := worker.FetchModel(ctx, a.client, w.URL(), a.workerHeader(), a.checker.Timeout)
+// learnModel asks the server of ws (a whole server, or its data-parallel
+// ranks) which model it serves, and gives it to each (the health checker
+// calls it after each passing probe until it succeeds: a new worker, or
+// one back from being down, which may serve another model now). A worker
+// never learned is not routed to until then; one back from down keeps its
+// model if asking fails. The first failure is logged as a warning, later
+// ones at debug level.
+func (a *App) learnModel(ctx context.Context, ws []*worker.Worker) {
+	base := ws[0].BaseURL()
+	model, err := worker.FetchModel(ctx, a.client, base, a.workerHeader(), a.checker.Timeout)
 	if err != nil {
 		if ctx.Err() != nil {
 			return // shutting down (or the caller left): says nothing about the worker
 		}
-		if _, warned := a.modelWarned.LoadOrStore(w.URL(), true); !warned {
+		if _, warned := a.modelWarned.LoadOrStore(base, true); !warned {
 			a.log.Warn("cannot learn the worker's model: not routed to until it names one (or set --worker-models)",
-				zap.String("worker", w.URL()), zap.Error(err))
+				zap.String("worker", base), zap.Error(err))
 		} else if ce := a.log.Check(zap.DebugLevel, "worker model still unknown"); ce != nil {
-			ce.Write(zap.String("worker", w.URL()), zap.Error(err))
+			ce.Write(zap.String("worker", base), zap.Error(err))
 		}
 		return
 	}
-	if old := w.Model(); old != model {
-		a.log.Info("worker model learned", zap.String("worker", w.URL()), zap.String("model", model), zap.String("before", old))
+	if old := ws[0].Model(); old != model {
+		a.log.Info("worker model learned", zap.String("worker", base), zap.String("model", model), zap.String("before", old))
 	}
-	w.SetModel(model)
-	a.modelWarned.Delete(w.URL())
+	for _, w := range ws {
+		w.SetModel(model)
+	}
+	a.modelWarned.Delete(base)
 }
 
 // workerHeader is what the router's own calls to workers carry: its API

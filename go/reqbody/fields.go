@@ -16,6 +16,7 @@ const (
 	keyBootstrapHost
 	keyBootstrapPort
 	keyBootstrapRoom
+	keyDataParallelRank
 	keyModel
 	keyInput
 	keySystem
@@ -49,6 +50,8 @@ func lookupKey(raw []byte, esc bool) key {
 		return keyBootstrapPort
 	case "bootstrap_room":
 		return keyBootstrapRoom
+	case "data_parallel_rank":
+		return keyDataParallelRank
 	case "model":
 		return keyModel
 	case "input":
@@ -73,7 +76,7 @@ type member struct {
 }
 
 // keySet is a set of keys, one bit each.
-type keySet uint16
+type keySet uint32
 
 func (s keySet) has(k key) bool { return s&(1<<k) != 0 }
 

@@ -120,14 +120,15 @@ func Parse(route Route, body []byte, needText bool) (Info, error) {
 	return info, err
 }
 
-// ParsePD is Parse for PD mode: it also returns the Bootstrap that adds the
-// bootstrap fields to this body without scanning it a second time.
-func ParsePD(route Route, body []byte, needText bool) (Info, Bootstrap, error) {
+// ParseEdit is Parse that also returns the Edit that sets the router's
+// fields (PD bootstrap fields, the data-parallel rank) in this body without
+// scanning it a second time.
+func ParseEdit(route Route, body []byte, needText bool) (Info, Edit, error) {
 	info, f, err := parse(route, body, needText)
 	if err != nil {
-		return info, Bootstrap{}, err
+		return info, Edit{}, err
 	}
-	return info, Bootstrap{body: body, open: f.open, last: f.last, cut: f.hasBootstrap()}, nil
+	return info, Edit{body: body, open: f.open, last: f.last, has: f.present(bootstrapKeys | rankKeys)}, nil
 }
 
 func parse(route Route, body []byte, needText bool) (Info, fields, error) {

@@ -14,7 +14,8 @@ import (
 // to every worker. The body is forwarded as is. 200 when every worker
 // asked answered 2xx, else 500 naming the failures.
 func (rt *Router) abortRequest(w http.ResponseWriter, r *http.Request, _ string) int {
-	n, body, err := rt.readRequest(r)
+	n, body, reserved, err := rt.readRequest(w, r)
+	defer rt.bodies.give(reserved)
 	if err != nil {
 		return writeError(w, err)
 	}
@@ -27,7 +28,12 @@ func (rt *Router) abortRequest(w http.ResponseWriter, r *http.Request, _ string)
 	if ws := rt.rids.get(info.RID); info.RID != "" && ws != nil {
 		failed = appendFailures(failed, eachOf(ws, send))
 	} else {
-		for _, res := range eachWorker(rt, send) {
+		for _, res := range eachWorker(rt, func(wk *worker.Worker) string {
+			if laterRank(wk) {
+				return "" // one abort per server: it holds every rank's requests
+			}
+			return send(wk)
+		}) {
 			failed = appendFailures(failed, res)
 		}
 	}

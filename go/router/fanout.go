@@ -55,6 +55,9 @@ func (rt *Router) flushCache(w http.ResponseWriter, r *http.Request, _ string) i
 		return writeError(w, err)
 	}
 	results := eachWorker(rt, func(wk *worker.Worker) string {
+		if laterRank(wk) {
+			return "" // rank 0 flushes the server: SGLang flushes every rank
+		}
 		return rt.post(r.Context(), n, wk, "/flush_cache", nil)
 	})
 	var failed []string
@@ -67,10 +70,17 @@ func (rt *Router) flushCache(w http.ResponseWriter, r *http.Request, _ string) i
 	return plainOK(w, "Cache flushed on all servers")
 }
 
-// post POSTs body to path on wk (a fan-out call) and returns "" on a 2xx
-// answer, else what went wrong, naming the worker.
+// laterRank reports whether wk is a data-parallel rank other than 0: a
+// call to its server's per-server state is made once, through rank 0.
+func laterRank(wk *worker.Worker) bool {
+	rank, ok := wk.DPRank()
+	return ok && rank > 0
+}
+
+// post POSTs body to path on wk's server (a fan-out call) and returns ""
+// on a 2xx answer, else what went wrong, naming the worker.
 func (rt *Router) post(ctx context.Context, hops int, wk *worker.Worker, path string, body []byte) string {
-	resp, err := rt.adminCall(ctx, hops, http.MethodPost, wk.URL()+path, body)
+	resp, err := rt.adminCall(ctx, hops, http.MethodPost, wk.BaseURL()+path, body)
 	if err != nil {
 		return wk.URL() + ": " + err.Error()
 	}
@@ -126,7 +136,7 @@ func nonNil(l []workerLoad) []workerLoad {
 // fetchLoad returns a worker's own load from GET /get_load, -1 on failure,
 // for a request that went through hops routers.
 func (rt *Router) fetchLoad(ctx context.Context, hops int, wk *worker.Worker) int64 {
-	return worker.FetchLoad(ctx, rt.proxy.Client, wk.URL(), rt.workerHeader(hops), rt.opts.HealthTimeout)
+	return worker.FetchWorkerLoad(ctx, rt.proxy.Client, wk, rt.workerHeader(hops), rt.opts.HealthTimeout)
 }
 
 // workerHeader is what the router's own calls to workers carry on behalf of

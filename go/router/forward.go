@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/sglang-router-go/go/proxy"
+	"github.com/sgl-project/sglang-router-go/go/reqbody"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
@@ -24,7 +25,8 @@ type call struct {
 	id    string
 	path  string
 	body  []byte
-	hops  int // routers the request went through before this one
+	edit  reqbody.Edit // sets fields in a generation body; zero for other requests
+	hops  int          // routers the request went through before this one
 	start time.Time
 	model string         // the model whose workers serve it ("" = any worker)
 	rid   string         // the body's "rid", when it names one
@@ -84,10 +86,11 @@ func (rt *Router) forward(c *call, pick picker) int {
 func (rt *Router) attempt(c *call, wk *worker.Worker, final bool) (reply int, f failure) {
 	rt.acquire(wk)
 	defer rt.release(wk)
-	resp, err := rt.proxy.Send(c.ctx, c.r.Method, wk.URL()+c.path, c.r.Header, c.body, rt.extraHeaders(c))
+	resp, err := rt.proxy.Send(c.ctx, c.r.Method, wk.BaseURL()+c.path, c.r.Header, rt.bodyFor(c, wk), rt.extraHeaders(c))
 	if err != nil {
 		return 0, rt.failed(c, wk, classifyErr(c.ctx, err), err)
 	}
+	wk.Answered()
 	if o := classify(c.ctx, nil, resp.StatusCode); o.retryable() && !final {
 		proxy.Drain(resp)
 		return 0, rt.failed(c, wk, o, statusError(resp.StatusCode))
@@ -126,4 +129,27 @@ func (rt *Router) extraHeaders(c *call) http.Header {
 		h["Authorization"] = []string{"Bearer " + rt.opts.APIKey}
 	}
 	return h
+}
+
+// bodyFor is c's body as wk receives it: for a data-parallel rank
+// (dp_aware) of a generation request, with "data_parallel_rank" set, so
+// SGLang's data-parallel controller sends it to that rank. Other bodies
+// go as they came.
+func (rt *Router) bodyFor(c *call, wk *worker.Worker) []byte {
+	rank := rankOf(wk)
+	if rank < 0 || c.edit.Body() == nil {
+		return c.body
+	}
+	if b, err := c.edit.Inject(nil, rank); err == nil { // cannot fail: the body was validated
+		return b
+	}
+	return c.body
+}
+
+// rankOf is wk's data-parallel rank, or -1 for a whole server.
+func rankOf(wk *worker.Worker) int {
+	if rank, ok := wk.DPRank(); ok {
+		return rank
+	}
+	return -1
 }

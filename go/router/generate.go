@@ -15,12 +15,12 @@ import (
 func (rt *Router) bodyRoute(s RouteSpec) handler {
 	return func(w http.ResponseWriter, r *http.Request, id string) int {
 		start := time.Now()
-		n, body, err := rt.readRequest(r)
+		n, body, reserved, err := rt.readRequest(w, r)
+		defer rt.bodies.give(reserved)
 		if err != nil {
 			return writeError(w, err)
 		}
-		pd := rt.PD() && s.Kind == KindGenerate
-		info, boot, err := rt.parse(s, pd, body)
+		info, edit, err := rt.parse(s, body)
 		if err != nil {
 			return writeError(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
 		}
@@ -28,13 +28,13 @@ func (rt *Router) bodyRoute(s RouteSpec) handler {
 		if err != nil {
 			return writeModelNotFound(w, info.Model)
 		}
-		c := &call{w: w, r: r, id: id, path: s.Path, body: body, hops: n, start: start, model: model, rid: info.RID}
+		c := &call{w: w, r: r, id: id, path: s.Path, body: body, edit: edit, hops: n, start: start, model: model, rid: info.RID}
 		defer rt.recordModel(c)
 		if c.rid != "" {
 			defer rt.rids.drop(c)
 		}
-		if pd {
-			return rt.forwardPD(c, info, boot)
+		if rt.PD() && s.Kind == KindGenerate {
+			return rt.forwardPD(c, info)
 		}
 		if rt.PD() && s.Decodes {
 			return writeErrorStatus(w, http.StatusNotImplemented, s.Path+" is not served in PD mode: its request carries no bootstrap fields")
@@ -96,16 +96,17 @@ func (rt *Router) bodyPool() *Pool {
 	return rt.regular
 }
 
-// parse reads what routing needs from body; for a PD pair also what adds
-// the bootstrap fields without scanning the body again. Text is read only
-// when some policy needs it.
-func (rt *Router) parse(s RouteSpec, pd bool, body []byte) (reqbody.Info, reqbody.Bootstrap, error) {
+// parse reads what routing needs from body, and for a generation route
+// the Edit that sets the bootstrap fields (PD) or the data-parallel rank
+// (dp_aware) without scanning the body again; other routes' bodies go as
+// they are. Text is read only when some policy needs it.
+func (rt *Router) parse(s RouteSpec, body []byte) (reqbody.Info, reqbody.Edit, error) {
 	needText := rt.textNeeded && s.Kind != KindLoad
-	if pd {
-		return reqbody.ParsePD(s.Text, body, needText)
+	if s.Kind == KindGenerate {
+		return reqbody.ParseEdit(s.Text, body, needText)
 	}
 	info, err := reqbody.Parse(s.Text, body, needText)
-	return info, reqbody.Bootstrap{}, err
+	return info, reqbody.Edit{}, err
 }
 
 // forwardInfo forwards an informational GET to one healthy worker of pool,

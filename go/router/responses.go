@@ -118,7 +118,10 @@ func (rt *Router) storedResponse(w http.ResponseWriter, r *http.Request, id stri
 	}
 	c := &call{w: w, r: r, id: id, path: r.URL.Path, label: "/v1/responses/{id}", hops: n, start: time.Now()}
 	if r.Method == http.MethodPost {
-		if c.body, err = readBody(r, rt.opts.MaxPayloadSize); err != nil {
+		var reserved int64
+		c.body, reserved, err = rt.readBody(w, r)
+		defer rt.bodies.give(reserved)
+		if err != nil {
 			return writeError(w, err)
 		}
 	}

@@ -18,7 +18,12 @@ import (
 
 // Options are the router's request-path settings, taken from config.Config.
 type Options struct {
-	MaxPayloadSize     int64
+	MaxPayloadSize int64
+	// BodyReadTimeout bounds reading one request body (408 past it).
+	BodyReadTimeout time.Duration
+	// MaxBufferedBody caps the bytes of request bodies buffered at once
+	// across all requests (429 past it); <= 0: no cap.
+	MaxBufferedBody    int64
 	RequestTimeout     time.Duration
 	Retry              RetryPolicy
 	RequestIDHeaders   []string // lower-case header names, first present wins
@@ -75,6 +80,7 @@ type Router struct {
 	admin      keyring // empty: admin routes open
 	clients    keyring // empty: request routes open
 	ids        *idSource
+	bodies     *bodyBudget
 	limiter    *limiter
 	routes     map[string]route
 	textNeeded bool    // some pool's policy routes on request text
@@ -110,6 +116,7 @@ func New(opts Options, d Deps) *Router {
 		proxy: &proxy.Proxy{Client: d.Client}, rec: d.Recorder, log: d.Log, workers: d.Workers,
 		admin: newKeyring(opts.AdminAPIKey), clients: newKeyring(opts.ClientAPIKeys...),
 		ids: newIDSource(), limiter: newLimiter(opts), rids: newRIDs(), respIDs: newRespIDs(),
+		bodies: &bodyBudget{max: opts.MaxBufferedBody},
 	}
 	rt.allPools = []*Pool{rt.regular}
 	if rt.PD() {

@@ -158,3 +158,32 @@ func TestWorkerBackWithAnotherModelIsRelearned(t *testing.T) {
 	w.SetHealthy(true)
 	waitUntil(t, "model new learned", func() bool { return wk.Model() == "new" && wk.Healthy() })
 }
+
+// With dp_aware, the ranks of one server learn its model together, and a
+// request for a model goes to a rank of a server of that model.
+func TestDPAwareRanksShareTheirServersModel(t *testing.T) {
+	cluster := startSim(t, sim.Config{Workers: 2, DPSize: 2, Models: []string{"alpha", "beta"}})
+	cfg := testConfig(cluster.URLs()...)
+	cfg.DPAware = true
+	a, _ := startApp(t, cfg)
+	waitLong(t, "four ranks with their models", func() bool {
+		ws := a.pools[0].Registry.Snapshot()
+		if len(ws) != 4 {
+			return false
+		}
+		for _, w := range ws {
+			if w.Model() != map[string]string{cluster.URLs()[0]: "alpha", cluster.URLs()[1]: "beta"}[w.BaseURL()] {
+				return false
+			}
+		}
+		return true
+	})
+	for range 4 {
+		if s, b := post(t, "http://"+a.Addr()+"/generate", `{"text":"x","model":"beta","sampling_params":{"max_new_tokens":1}}`); s != 200 {
+			t.Fatalf("beta: %d %s", s, b)
+		}
+	}
+	if st := cluster.Stats(); st[0].Requests != 0 || st[1].Requests != 4 {
+		t.Errorf("requests by server %d/%d; want all 4 on beta's server", st[0].Requests, st[1].Requests)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/sgl-project/sglang-router-go/go/config"
 	"github.com/sgl-project/sglang-router-go/go/discovery"
 	"github.com/sgl-project/sglang-router-go/go/policy"
+	"github.com/sgl-project/sglang-router-go/go/router"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
@@ -54,6 +55,9 @@ func (a *App) counted(h http.Handler) http.Handler {
 	})
 }
 
+// maxHeaderBytes limits a request's headers; net/http answers 431 past it.
+const maxHeaderBytes = 64 << 10
+
 func (a *App) newServer(h http.Handler) *http.Server {
 	// net/http's own complaints are warnings; raising the level of a logger
 	// already above warn fails (and zap says so in plain text), so only raise it.
@@ -63,7 +67,8 @@ func (a *App) newServer(h http.Handler) *http.Server {
 	}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: secs(a.cfg.HeaderReadTimeoutSecs),
+		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       5 * time.Minute,
 		ErrorLog:          zap.NewStdLog(errLog),
 	}
@@ -123,13 +128,17 @@ func (a *App) logStartup() {
 	}
 }
 
-// startBackground starts health checks, the startup watchdog, policy upkeep
+// startBackground starts health checks, stall detection, the startup watchdog, policy upkeep
 // and load polling (power_of_two, cache_aware). State gauges are computed at each scrape
 // (sampleGauges), not by a ticker.
 func (a *App) startBackground() {
 	regs := a.registries()
 	a.goRun("health", func(ctx context.Context) { a.checker.Run(ctx, regs...) })
+	a.goRun("stall detection", func(ctx context.Context) { a.stalls.Run(ctx, regs...) })
 	a.goRun("startup", a.watchStartup)
+	if len(a.dpStatic) > 0 {
+		a.goRun("dp_aware workers", a.addDPStatic)
+	}
 	for _, p := range a.pools {
 		if bg, ok := p.Policy.(policy.Background); ok {
 			a.goRun("policy "+p.Policy.Name(), bg.Run)
@@ -250,7 +259,7 @@ func (a *App) reportUnresolvable(ctx context.Context, static []*worker.Worker) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			host, port, err := worker.HostPort(w.URL())
+			host, port, err := worker.HostPort(w.BaseURL())
 			if err != nil {
 				return
 			}
@@ -262,7 +271,7 @@ func (a *App) reportUnresolvable(ctx context.Context, static []*worker.Worker) {
 			case a.isSelf(addrs, port):
 				a.log.Error("worker refused: its host resolves to this router's own address; it would send requests to itself",
 					zap.String("worker", w.URL()), zap.String("address", a.Addr()))
-				_ = a.RemoveWorker(w.URL())
+				_ = a.RemoveWorker(w.BaseURL())
 			}
 		}()
 	}
@@ -275,7 +284,7 @@ func (a *App) reportUnresolvable(ctx context.Context, static []*worker.Worker) {
 func (a *App) refuseSelf() error {
 	for _, p := range a.pools {
 		for _, w := range p.Registry.Snapshot() {
-			host, port, err := worker.HostPort(w.URL())
+			host, port, err := worker.HostPort(w.BaseURL())
 			if err != nil || !literalHost(host) {
 				continue
 			}
@@ -328,13 +337,29 @@ func (a *App) sampleGauges() {
 				minL = load
 			}
 		}
-		if ts, ok := p.Policy.(policy.TreeSizer); ok {
-			sizes := ts.TreeSizes()
-			for _, w := range p.Registry.Snapshot() {
-				a.metrics.SetTreeSize(w.URL(), sizes[w.URL()])
-			}
-		}
+		a.sampleTreeSizes(p)
 	}
 	a.metrics.SetActiveWorkers(active)
 	a.metrics.SetLoadRange(maxL, max(minL, 0))
+}
+
+// sampleTreeSizes sets each worker's tree-size gauge from the trees of
+// every policy of pool p (one per model: a worker is in its model's).
+func (a *App) sampleTreeSizes(p *router.Pool) {
+	sizes := map[string]int{}
+	found := false
+	for _, pol := range p.Policies() {
+		if ts, ok := pol.(policy.TreeSizer); ok {
+			found = true
+			for url, n := range ts.TreeSizes() {
+				sizes[url] += n
+			}
+		}
+	}
+	if !found {
+		return
+	}
+	for _, w := range p.Registry.Snapshot() {
+		a.metrics.SetTreeSize(w.URL(), sizes[w.URL()])
+	}
 }

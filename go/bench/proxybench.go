@@ -20,6 +20,9 @@ import (
 type Options struct {
 	Concurrency int
 	Duration    time.Duration
+	// MinRequests, when > 0, makes each run last until that many requests
+	// finished even past Duration (see Load.MinRequests).
+	MinRequests int
 	Out         io.Writer
 }
 

@@ -18,6 +18,9 @@ const (
 	PolicyCacheAware  = "cache_aware"
 	PolicyPowerOfTwo  = "power_of_two"
 	DefaultAnnotation = "sglang.ai/bootstrap-port"
+	// DefaultModelAnnotation is the pod annotation that names the model a
+	// discovered worker serves.
+	DefaultModelAnnotation = "sglang.ai/model"
 )
 
 // Policies lists every policy name, in the order help texts show them.
@@ -69,6 +72,11 @@ type Config struct {
 	Policy     string   `json:"policy"`
 	Host       string   `json:"host"`
 	Port       int      `json:"port"`
+	// DPAware makes every data-parallel rank of an SGLang server running
+	// data-parallel attention a routable unit: the router asks each
+	// worker's /get_server_info for its dp_size when adding it and sends
+	// the chosen rank in the request body (data_parallel_rank).
+	DPAware bool `json:"dp_aware"`
 
 	// Health and startup.
 	WorkerStartupTimeoutSecs   int `json:"worker_startup_timeout_secs"`
@@ -116,7 +124,20 @@ type Config struct {
 	DecisionHeaders bool `json:"decision_headers"`
 
 	// Requests.
-	MaxPayloadSize     int64    `json:"max_payload_size"`
+	MaxPayloadSize int64 `json:"max_payload_size"`
+	// BodyReadTimeoutSecs bounds reading one request body (408 past it);
+	// HeaderReadTimeoutSecs bounds reading a request's headers.
+	BodyReadTimeoutSecs   int `json:"body_read_timeout_secs"`
+	HeaderReadTimeoutSecs int `json:"header_read_timeout_secs"`
+	// MaxBufferedBodyBytes caps request-body bytes buffered across all
+	// requests at once (429 past it), so many clients announcing large
+	// bodies cannot make the router hold many times max_payload_size.
+	MaxBufferedBodyBytes int64 `json:"max_buffered_body_bytes"`
+	// StallTimeoutSecs: a worker with requests in flight that answers none
+	// for this long while others answer is taken out of rotation until
+	// /health_generate answers; 0 disables stall detection.
+	StallTimeoutSecs int `json:"stall_timeout_secs"`
+
 	RequestTimeoutSecs int      `json:"request_timeout_secs"`
 	APIKey             string   `json:"api_key"`
 	RequestIDHeaders   []string `json:"request_id_headers"`
@@ -172,6 +193,12 @@ type Config struct {
 	PrefillSelector           map[string]string `json:"prefill_selector"`
 	DecodeSelector            map[string]string `json:"decode_selector"`
 	BootstrapPortAnnotation   string            `json:"bootstrap_port_annotation"`
+	ModelAnnotation           string            `json:"model_annotation"`
+
+	// Models. A worker's model is learned from the worker when it joins
+	// unless WorkerModels names it (keys are worker URLs).
+	DefaultModel string            `json:"default_model"`
+	WorkerModels map[string]string `json:"worker_models"`
 
 	// Prefill/decode disaggregation.
 	PDDisaggregation bool         `json:"pd_disaggregation"`
@@ -209,6 +236,10 @@ func Defaults() Config {
 		SessionHeader:              "x-session-id",
 		LoadPollIntervalMs:         200,
 		MaxPayloadSize:             256 << 20,
+		BodyReadTimeoutSecs:        60,
+		HeaderReadTimeoutSecs:      10,
+		MaxBufferedBodyBytes:       1 << 30,
+		StallTimeoutSecs:           5,
 		RequestTimeoutSecs:         600,
 		RequestIDHeaders:           []string{"x-request-id", "x-correlation-id", "x-trace-id", "request-id"},
 		CORSAllowedOrigins:         []string{},
@@ -234,7 +265,9 @@ func Defaults() Config {
 		ServiceDiscoveryPort:       80,
 		PrefillSelector:            map[string]string{},
 		DecodeSelector:             map[string]string{},
+		WorkerModels:               map[string]string{},
 		BootstrapPortAnnotation:    DefaultAnnotation,
+		ModelAnnotation:            DefaultModelAnnotation,
 		PrefillURLs:                []PrefillURL{},
 		DecodeURLs:                 []string{},
 		Compat:                     compatDefaults(),

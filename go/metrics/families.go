@@ -20,6 +20,8 @@ const (
 	CircuitClosed   = 0
 	CircuitOpen     = 1
 	CircuitHalfOpen = 2
+	// CircuitStalled: stall detection holds the worker out of rotation.
+	CircuitStalled = 3
 )
 
 // timedCounter is a request counter and its duration histogram, cached
@@ -37,6 +39,9 @@ type labelPair struct{ a, b string }
 func (m *Metrics) build(b builder) {
 	m.requests = b.timed("sgl_router_requests_total", "sgl_router_request_duration_seconds",
 		"Requests handled, by route.", "Request duration from arrival to last byte, by route.")
+	m.modelRequests = b.timedBy("model", "sgl_router_model_requests_total", "sgl_router_model_request_duration_seconds",
+		"Model requests handled, by the model whose workers served them (\"default\": no model).",
+		"Model request duration from arrival to last byte, by model.")
 	m.errors = b.counterPairs("sgl_router_request_errors_total",
 		"Requests that failed, by route and error type.", "route", "error_type")
 	m.retries = b.counters("sgl_router_retries_total", "Retries of a request on another worker, by route.", "route")
@@ -61,7 +66,7 @@ func (m *Metrics) build(b builder) {
 	m.load = b.gauges("sgl_router_worker_load", "Load reported by or tracked for each worker.", "worker")
 	m.treeSize = b.gauges("sgl_router_tree_size", "Characters in the prefix tree per worker.", "worker")
 	m.circuit = b.gauges("sgl_router_worker_circuit_state",
-		"Circuit breaker state per worker: 0 closed, 1 open, 2 half-open.", "worker")
+		"Circuit breaker state per worker: 0 closed, 1 open, 2 half-open, 3 stalled (answers nothing while others do).", "worker")
 
 	m.pdRequests = b.timed("sgl_router_pd_requests_total", "sgl_router_pd_request_duration_seconds",
 		"PD requests handled, by route.", "PD request duration, by route.")

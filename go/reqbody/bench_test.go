@@ -27,6 +27,7 @@ func benchBodies() []struct {
 		msgs = append(msgs, fmt.Sprintf(`{"role":%q,"content":"Message %d: %s"}`, role, i, prompt(300)))
 	}
 	chat := `{"model":"m","messages":[` + strings.Join(msgs, ",") + `],"stream":false,"max_tokens":64}`
+	anthropic := `{"model":"m","system":[{"type":"text","text":"` + prompt(2000) + `"}],"messages":[` + strings.Join(msgs[:10], ",") + `],"max_tokens":64,"stream":true}`
 	return []struct {
 		name  string
 		route Route
@@ -36,6 +37,7 @@ func benchBodies() []struct {
 		{"generate_1KB", Generate, generate(prompt(900))},
 		{"generate_400KB", Generate, generate(prompt(400 << 10))},
 		{"chat_50_messages", ChatCompletions, []byte(chat)},
+		{"anthropic_10_messages", Messages, []byte(anthropic)},
 	}
 }
 
@@ -90,6 +92,36 @@ func BenchmarkInjectBootstrap(b *testing.B) {
 			b.SetBytes(int64(len(bb.body)))
 			for b.Loop() {
 				if _, err := InjectBootstrap(bb.body, "10.0.0.1", &port, []uint64{1 << 62}, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkInjectRank is what dp_aware adds to a regular request: a copy
+// of the body with the rank spliced in at the place Parse found (edit), or
+// with a validating scan first (scan, InjectRank).
+func BenchmarkInjectRank(b *testing.B) {
+	for _, bb := range benchBodies() {
+		_, e, err := ParseEdit(bb.route, bb.body, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bb.name+"/edit", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bb.body)))
+			for b.Loop() {
+				if _, err := e.Inject(nil, 3); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(bb.name+"/scan", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bb.body)))
+			for b.Loop() {
+				if _, err := InjectRank(bb.body, 3); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -18,6 +18,12 @@ const (
 	keyBootstrapRoom
 	keyUser
 	keySessionParams
+	keyDataParallelRank
+	keyModel
+	keyInput
+	keySystem
+	keyRID
+	keyPrevResponse
 	numKeys
 	keyOther = numKeys
 )
@@ -50,6 +56,18 @@ func lookupKey(raw []byte, esc bool) key {
 		return keyUser
 	case "session_params":
 		return keySessionParams
+	case "data_parallel_rank":
+		return keyDataParallelRank
+	case "model":
+		return keyModel
+	case "input":
+		return keyInput
+	case "system":
+		return keySystem
+	case "rid":
+		return keyRID
+	case "previous_response_id":
+		return keyPrevResponse
 	}
 	return keyOther
 }
@@ -64,7 +82,7 @@ type member struct {
 }
 
 // keySet is a set of keys, one bit each.
-type keySet uint16
+type keySet uint32
 
 func (s keySet) has(k key) bool { return s&(1<<k) != 0 }
 
@@ -91,7 +109,8 @@ type scanOpts struct {
 	// decode it. (A value that later loses to a duplicate key or to a field
 	// of higher precedence is decoded for nothing; rare.)
 	decode  keySet
-	members bool // fill fields.members
+	route   Route // the body's route: how a decoded list reads (decodeText)
+	members bool  // fill fields.members
 }
 
 // raw returns the value of k, or nil when absent.
@@ -126,7 +145,7 @@ func scanTop(body []byte, opts scanOpts) (fields, error) {
 	f.open = s.pos
 	err := s.object(1, func(at int, raw []byte, esc bool) error {
 		start, k := s.pos, lookupKey(raw, esc)
-		if err := f.value(&s, k, opts.decode); err != nil {
+		if err := f.value(&s, k, opts); err != nil {
 			return err
 		}
 		if k != keyOther {
@@ -145,8 +164,9 @@ func scanTop(body []byte, opts scanOpts) (fields, error) {
 }
 
 // value passes over the value of top-level key k, reading its text when k
-// is in decode.
-func (f *fields) value(s *scanner, k key, decode keySet) error {
+// is in opts.decode.
+func (f *fields) value(s *scanner, k key, opts scanOpts) error {
+	decode := opts.decode
 	if k == keyOther {
 		return s.skipValue(1)
 	}
@@ -155,7 +175,7 @@ func (f *fields) value(s *scanner, k key, decode keySet) error {
 		f.str[k] = ""
 		return s.skipValue(1)
 	}
-	str, err := decodeText(s, k)
+	str, err := decodeText(s, opts.route, k)
 	f.str[k], f.decoded = str, f.decoded|1<<k
 	return err
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-var allRoutes = []Route{Generate, ChatCompletions, Completions}
+var allRoutes = []Route{Generate, ChatCompletions, Completions, Responses, Messages, Embeddings, Other}
 
 // seedBodies are the bodies of the table tests plus a few shapes the
 // fuzzer would take long to find.
@@ -91,12 +91,16 @@ func FuzzInjectBootstrap(f *testing.F) {
 			if err := checkInjected(body, out, host, p, rooms, batch); err != nil {
 				t.Fatal(err)
 			}
-			_, b, err := ParsePD(Generate, body, false)
+			_, e, err := ParseEdit(Generate, body, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fast, err := b.Inject(host, p, rooms, batch); err != nil || !bytes.Equal(fast, out) {
-				t.Fatalf("Bootstrap.Inject gave %q (%v), InjectBootstrap %q", fast, err, out)
+			if fast, err := e.Inject(&Boot{host, p, rooms, batch}, -1); err != nil || !bytes.Equal(fast, out) {
+				t.Fatalf("Edit.Inject gave %q (%v), InjectBootstrap %q", fast, err, out)
+			}
+			withRank, _ := InjectRank(out, 5)
+			if fast, err := e.Inject(&Boot{host, p, rooms, batch}, 5); err != nil || !bytes.Equal(fast, withRank) {
+				t.Fatalf("Edit.Inject with a rank gave %q (%v), InjectBootstrap then InjectRank %q", fast, err, withRank)
 			}
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/sglang-router-go/go/proxy"
+	"github.com/sgl-project/sglang-router-go/go/reqbody"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
@@ -24,8 +25,26 @@ type call struct {
 	id    string
 	path  string
 	body  []byte
-	hops  int // routers the request went through before this one
+	edit  reqbody.Edit // sets fields in a generation body; zero for other requests
+	hops  int          // routers the request went through before this one
 	start time.Time
+	model string         // the model whose workers serve it ("" = any worker)
+	rid   string         // the body's "rid", when it names one
+	last  *worker.Worker // the worker of the latest attempt (the one that answered)
+	// pinned, when set, is tried first: the worker that stores the
+	// response a Responses request continues (previous_response_id).
+	pinned *worker.Worker
+	// label, when set, is the route label of the request's metrics
+	// instead of path (a path with an id in it: labels stay bounded).
+	label string
+}
+
+// route is the route label of c's metrics.
+func (c *call) route() string {
+	if c.label != "" {
+		return c.label
+	}
+	return c.path
 }
 
 // forward sends c to a worker chosen by pick and writes the answer back.
@@ -67,10 +86,11 @@ func (rt *Router) forward(c *call, pick picker) int {
 func (rt *Router) attempt(c *call, wk *worker.Worker, final bool) (reply int, f failure) {
 	rt.acquire(wk)
 	defer rt.release(wk)
-	resp, err := rt.proxy.Send(c.ctx, c.r.Method, wk.URL()+c.path, c.r.Header, c.body, rt.extraHeaders(c))
+	resp, err := rt.proxy.Send(c.ctx, c.r.Method, wk.BaseURL()+c.path, c.r.Header, rt.bodyFor(c, wk), rt.extraHeaders(c))
 	if err != nil {
 		return 0, rt.failed(c, wk, classifyErr(c.ctx, err), err)
 	}
+	wk.Answered()
 	if o := classify(c.ctx, nil, resp.StatusCode); o.retryable() && !final {
 		proxy.Drain(resp)
 		return 0, rt.failed(c, wk, o, statusError(resp.StatusCode))
@@ -81,7 +101,7 @@ func (rt *Router) attempt(c *call, wk *worker.Worker, final bool) (reply int, f 
 // deliver copies the worker's answer to the client, streaming if it is an
 // event stream.
 func (rt *Router) deliver(c *call, wk *worker.Worker, resp *http.Response) int {
-	d := proxy.Delivery{FirstByte: func() { rt.rec.RecordTTFT(c.path, time.Since(c.start)) }}
+	d := proxy.Delivery{FirstByte: func() { rt.rec.RecordTTFT(c.route(), time.Since(c.start)) }}
 	return rt.delivered(c, wk, resp, proxy.WriteResponse(c.w, resp, &d))
 }
 
@@ -109,4 +129,27 @@ func (rt *Router) extraHeaders(c *call) http.Header {
 		h["Authorization"] = []string{"Bearer " + rt.opts.APIKey}
 	}
 	return h
+}
+
+// bodyFor is c's body as wk receives it: for a data-parallel rank
+// (dp_aware) of a generation request, with "data_parallel_rank" set, so
+// SGLang's data-parallel controller sends it to that rank. Other bodies
+// go as they came.
+func (rt *Router) bodyFor(c *call, wk *worker.Worker) []byte {
+	rank := rankOf(wk)
+	if rank < 0 || c.edit.Body() == nil {
+		return c.body
+	}
+	if b, err := c.edit.Inject(nil, rank); err == nil { // cannot fail: the body was validated
+		return b
+	}
+	return c.body
+}
+
+// rankOf is wk's data-parallel rank, or -1 for a whole server.
+func rankOf(wk *worker.Worker) int {
+	if rank, ok := wk.DPRank(); ok {
+		return rank
+	}
+	return -1
 }

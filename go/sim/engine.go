@@ -15,6 +15,7 @@ type job struct {
 	prompt []int // token ids
 	out    output
 	room   *roomRef // PD: the bootstrap room of this sequence
+	rank   int      // data-parallel rank that serves it (its prefix cache)
 
 	ticket    *ticket
 	cached    int // prompt tokens found in the prefix cache
@@ -57,7 +58,7 @@ type engine struct {
 	role  string
 	clock Clock
 	tok   tokenizer
-	cache *prefixCache
+	cache *rankCaches // one prefix cache per data-parallel rank
 	sched *scheduler
 	lane  prefillLane
 	stats *counters
@@ -98,9 +99,10 @@ func (e *engine) lookUp(j *job) (release func()) {
 	if e.role == RoleDecode {
 		return func() {}
 	}
-	j.cached = e.cache.admit(j.prompt)
-	held := e.cache.hold(j.uncached() + len(j.out.ids))
-	return func() { e.cache.unhold(held) }
+	c := e.cache.ranks[j.rank]
+	j.cached = c.admit(j.prompt)
+	held := c.hold(j.uncached() + len(j.out.ids))
+	return func() { c.unhold(held) }
 }
 
 // run serves one admitted job; it returns ctx.Err() or the callback's
@@ -187,7 +189,7 @@ func (e *engine) finish(j *job) {
 	j.e2e = e.clock.Now().Sub(j.arrival)
 	if e.role != RoleDecode {
 		seq := make([]int, 0, len(j.prompt)+len(j.out.ids))
-		e.cache.insert(append(append(seq, j.prompt...), j.out.ids...))
+		e.cache.insert(j.rank, append(append(seq, j.prompt...), j.out.ids...))
 	}
 	e.stats.requests.Add(1)
 	e.stats.promptTokens.Add(int64(len(j.prompt)))

@@ -49,6 +49,10 @@ func (s *Server) prepare(ctx context.Context, req *request) ([]*job, error) {
 	if err != nil {
 		return nil, err
 	}
+	ranks, err := s.ranksFor(req.pd.DataParallelRank, refs, req.sequences())
+	if err != nil {
+		return nil, err
+	}
 	jobs := make([]*job, 0, req.sequences())
 	arrival := s.eng.clock.Now()
 	for i, prompt := range req.prompts {
@@ -58,6 +62,7 @@ func (s *Server) prepare(ctx context.Context, req *request) ([]*job, error) {
 		}
 		for k := range req.n {
 			j := &job{idx: len(jobs), prompt: prompt, arrival: arrival, out: s.eng.tok.generate(s.cfg.Seed, prompt, k, maxNew)}
+			j.rank = ranks[j.idx]
 			if refs != nil {
 				j.room = refs[j.idx]
 			}
@@ -78,8 +83,10 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, req *reques
 	f := s.format(req, jobs)
 	var cb progress = func(*job, bool) error { return nil }
 	var sse *sseWriter
+	_, named := f.(namedEvents)
 	if req.stream {
 		sse = newSSEWriter(w)
+		sse.framed = named
 		cb = func(j *job, done bool) error { return sse.send(f.events(j, done)...) }
 	}
 	if err := s.runJobs(ctx, jobs, cb); err != nil {
@@ -90,7 +97,9 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, req *reques
 		return
 	}
 	_ = sse.send(f.tail()...)
-	_ = sse.sendRaw([]byte("[DONE]"))
+	if !named {
+		_ = sse.sendRaw([]byte("[DONE]"))
+	}
 }
 
 // runJobs runs jobs concurrently (a single one inline); the first failure

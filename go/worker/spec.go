@@ -34,6 +34,9 @@ type Spec struct {
 	URL           string
 	Role          Role
 	BootstrapPort *int // prefill only; nil means "none"
+	// Model, when set, is the model the worker serves as the operator
+	// gave it (checked by CheckModelName); else it is learned on joining.
+	Model string
 }
 
 // ParseSpec checks a worker's description and normalises its URL (see
@@ -107,7 +110,7 @@ func NormalizeURL(raw string) (string, error) {
 	case u.Opaque != "" || u.Host == "":
 		return bad("missing host (use http://host:port)")
 	case u.User != nil:
-		return bad("credentials (user:password@) are not allowed; the router authenticates to workers with --api-key")
+		return bad("credentials (user:password@) are not allowed; the router authenticates to workers with --api-key (a data-parallel rank, URL@R, is added and removed with its server's URL)")
 	case u.RawQuery != "" || u.ForceQuery:
 		return bad("a query (?...) is not allowed")
 	case u.Fragment != "" || strings.Contains(raw, "#"):

@@ -102,6 +102,18 @@ func (w *Worker) SetPolledLoad(n int64) {
 	w.polled.Store(n)
 }
 
+// UnseenLoad is how many more requests the worker reported at its last
+// /get_load answer than this router had in flight to it then: requests
+// other routers sent. ok is false when the worker was never polled or its
+// answer was unknown (-1).
+func (w *Worker) UnseenLoad() (n int64, ok bool) {
+	polled := w.polled.Load()
+	if polled < 0 {
+		return 0, false
+	}
+	return polled - w.polledAt.Load(), true
+}
+
 // EstimatedLoad is the worker's load now: its last /get_load answer
 // corrected by what this router dispatched and saw finish since (a poll is
 // seconds old, and picking by a stale figure herds every request onto the

@@ -155,6 +155,24 @@ func TestEstimatedLoadCorrectsAStalePoll(t *testing.T) {
 	}
 }
 
+func TestUnseenLoadIsWhatOthersSent(t *testing.T) {
+	w := New("http://a", Regular, nil)
+	if _, ok := w.UnseenLoad(); ok {
+		t.Fatal("never polled, yet known")
+	}
+	w.Acquire()
+	w.Acquire()
+	w.SetPolledLoad(7) // 7 at the worker, 2 of them ours
+	w.Acquire()        // sent after the poll: not counted against it
+	if n, ok := w.UnseenLoad(); !ok || n != 5 {
+		t.Fatalf("got %d %v, want 5 true", n, ok)
+	}
+	w.SetPolledLoad(-1)
+	if _, ok := w.UnseenLoad(); ok {
+		t.Fatal("unknown answer, yet known")
+	}
+}
+
 func TestBreakerWindowForgetsOldFailures(t *testing.T) {
 	w := New("http://a", Regular, nil).WithBreaker(BreakerConfig{FailureThreshold: 2, SuccessThreshold: 1, OpenFor: time.Minute, Window: 10 * time.Second})
 	t0 := time.Unix(1000, 0)

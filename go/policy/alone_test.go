@@ -1,0 +1,143 @@
+package policy
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sgl-project/sglang-router-go/go/worker"
+)
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// pollAll records a /get_load answer of own in-flight count + extra on
+// every worker.
+func pollAll(ws []*worker.Worker, extra int64) {
+	for _, w := range ws {
+		w.SetPolledLoad(w.Load() + extra)
+	}
+}
+
+func TestSoloNeedsAWindowOfCleanObservations(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1000, 0)}
+	s := newSolo(clk.Now)
+	ws := pool(t, 3, 5, 0)
+	pollAll(ws, 0)
+	if s.alone(ws) {
+		t.Fatal("alone on the first observation")
+	}
+	clk.advance(soloWindow - time.Nanosecond)
+	if s.alone(ws) {
+		t.Fatal("alone before the window passed")
+	}
+	clk.advance(time.Nanosecond)
+	if !s.alone(ws) {
+		t.Fatal("not alone after a window of clean observations")
+	}
+}
+
+func TestSoloFailsToNotAlone(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1000, 0)}
+	cases := []struct {
+		name string
+		poll func(ws []*worker.Worker)
+	}{
+		{"another router's traffic", func(ws []*worker.Worker) { pollAll(ws, 6) }},
+		{"one worker unpolled", func(ws []*worker.Worker) { ws[1].SetPolledLoad(-1) }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSolo(clk.Now)
+			ws := pool(t, 4, 4, 4)
+			pollAll(ws, 0)
+			s.alone(ws)
+			clk.advance(soloWindow)
+			if !s.alone(ws) {
+				t.Fatal("precondition: alone")
+			}
+			c.poll(ws)
+			if s.alone(ws) {
+				t.Fatal("still alone")
+			}
+			pollAll(ws, 0)
+			clk.advance(soloWindow - time.Nanosecond)
+			if s.alone(ws) {
+				t.Fatal("alone again before a full window (hysteresis)")
+			}
+			clk.advance(soloWindow)
+			if !s.alone(ws) {
+				t.Fatal("not alone after a clean window")
+			}
+		})
+	}
+}
+
+func TestSoloToleratesPollSkew(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1000, 0)}
+	s := newSolo(clk.Now)
+	ws := pool(t, 8, 8)
+	// 1 per worker + 16/4 = 6 unseen requests are within the slack...
+	pollAll(ws, 3)
+	s.alone(ws)
+	clk.advance(soloWindow)
+	if !s.alone(ws) {
+		t.Fatal("poll skew within the slack counted as another router")
+	}
+	// ...7 are not.
+	ws[0].SetPolledLoad(ws[0].Load() + 4)
+	if s.alone(ws) {
+		t.Fatal("traffic beyond the slack not seen")
+	}
+}
+
+func TestCacheAwareAloneBalancesAndReplicasHash(t *testing.T) {
+	ws := pool(t, 0, 0, 0)
+	sizes := []int{5, 1, 9} // w1 has the smallest tree
+	text := ""
+	for i := 0; text == ""; i++ {
+		if s := fmt.Sprintf("prompt %d", i); Home(ws, s).URL() != ws[1].URL() {
+			text = s
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		extra int64
+		want  string
+	}{
+		{"alone: smallest tree", 0, ws[1].URL()},
+		{"not alone: rendezvous", 10, Home(ws, text).URL()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			clk := &fakeClock{now: time.Unix(1000, 0)}
+			o := DefaultOptions()
+			o.Clock = clk.Now
+			p := NewCacheAware(o)
+			for i, n := range sizes {
+				p.tree.Insert(fmt.Sprintf("%c%0*d", 'a'+i, n, 0), ws[i].URL())
+			}
+			pollAll(ws, c.extra)
+			p.solo.alone(ws)
+			clk.advance(soloWindow)
+			if w, why := p.Decide(ws, Request{Text: text}); w.URL() != c.want || why != CacheMiss {
+				t.Fatalf("got %s %v, want %s miss", w.URL(), why, c.want)
+			}
+		})
+	}
+}

@@ -37,16 +37,28 @@ func NewTransport() *http.Transport {
 	}
 }
 
+// Sender sends one request to a worker, with the contract of Proxy.Send.
+type Sender interface {
+	Send(ctx context.Context, method, url string, in http.Header, body []byte, extra http.Header) (*http.Response, error)
+}
+
 // Proxy sends requests to workers. It is safe for concurrent use.
 type Proxy struct {
 	Client *http.Client
+	// Plain, when set, sends the requests to http:// workers (the router's
+	// synchronous HTTP/1.1 client); Client sends the others (https).
+	Plain Sender
 }
 
 // Send issues method url with body and the client's headers (hop-by-hop
-// removed) plus extra. The caller owns the response and must close its body.
-// A transport failure is returned wrapped in ErrUpstream; a context error
-// (client gone, deadline) is returned as is.
+// removed) plus extra, which replace headers of the same key. The caller
+// owns the response and must close its body. A transport failure is
+// returned wrapped in ErrUpstream; a context error (client gone, deadline)
+// is returned as is.
 func (p *Proxy) Send(ctx context.Context, method, url string, in http.Header, body []byte, extra http.Header) (*http.Response, error) {
+	if p.Plain != nil && strings.HasPrefix(url, "http://") {
+		return p.Plain.Send(ctx, method, url, in, body, extra)
+	}
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUpstream, err)
@@ -82,23 +94,27 @@ var hopHeaders = map[string]bool{
 // Content-Length, which the transport sets), including any that src's
 // Connection header names.
 func CopyHeaders(dst, src http.Header) {
-	var named []string
-	for _, v := range src["Connection"] {
-		named = append(named, strings.Split(v, ",")...)
-	}
+	conn := src["Connection"]
 	for k, vs := range src {
-		if hopHeaders[k] || listed(named, k) {
-			continue
+		if Forwarded(k, conn) {
+			dst[k] = append(dst[k][:0:0], vs...)
 		}
-		dst[k] = append(dst[k][:0:0], vs...)
 	}
 }
 
-func listed(names []string, key string) bool {
-	for _, n := range names {
-		if http.CanonicalHeaderKey(strings.TrimSpace(n)) == key {
-			return true
+// Forwarded reports whether a proxy passes on the header named key (in
+// canonical form) of a message whose Connection header values are conn:
+// not a hop-by-hop header, nor one that conn names. It does not allocate.
+func Forwarded(key string, conn []string) bool {
+	if hopHeaders[key] {
+		return false
+	}
+	for _, v := range conn {
+		for name := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(name), key) {
+				return false
+			}
 		}
 	}
-	return false
+	return true
 }

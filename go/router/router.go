@@ -86,10 +86,12 @@ type Workers interface {
 
 // Deps are the collaborators a Router is built from.
 type Deps struct {
-	Regular  *Pool // regular mode
-	Prefill  *Pool // PD mode
-	Decode   *Pool
-	Client   *http.Client
+	Regular *Pool // regular mode
+	Prefill *Pool // PD mode
+	Decode  *Pool
+	Client  *http.Client
+	// Plain, when set, forwards to http:// workers instead of Client.
+	Plain    proxy.Sender
 	Recorder Recorder
 	Log      *zap.Logger
 	Workers  Workers
@@ -99,7 +101,7 @@ type Deps struct {
 func New(opts Options, d Deps) *Router {
 	rt := &Router{
 		opts: opts, regular: d.Regular, prefill: d.Prefill, decode: d.Decode,
-		proxy: &proxy.Proxy{Client: d.Client}, rec: d.Recorder, log: d.Log, workers: d.Workers,
+		proxy: &proxy.Proxy{Client: d.Client, Plain: d.Plain}, rec: d.Recorder, log: d.Log, workers: d.Workers,
 		admin: newKeyring(opts.AdminAPIKey), clients: newKeyring(opts.ClientAPIKeys...),
 		ids: newIDSource(), limiter: newLimiter(opts),
 	}

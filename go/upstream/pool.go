@@ -1,0 +1,98 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
+
+// host is the keep-alive pool of one worker address.
+type host struct {
+	addr string
+	mu   sync.Mutex // guards idle
+	idle []*conn    // most recently used last
+}
+
+// get takes the most recently used idle connection, or returns nil. One
+// idle longer than IdleTimeout is closed. One idle longer than CheckAfter
+// is first checked for a close by the worker (an HTTP server closes idle
+// connections after its keep-alive timeout: uvicorn's is 5s): a cheap
+// non-blocking read that finds EOF saves a request from a dead connection.
+// Connections used within CheckAfter skip the check; a close racing with
+// the reuse is caught by Send's retry instead.
+func (h *host) get(o Options) *conn {
+	for {
+		h.mu.Lock()
+		n := len(h.idle)
+		if n == 0 {
+			h.mu.Unlock()
+			return nil
+		}
+		cn := h.idle[n-1]
+		h.idle[n-1] = nil
+		h.idle = h.idle[:n-1]
+		h.mu.Unlock()
+		idle := o.Now().Sub(cn.idleAt)
+		if idle > o.IdleTimeout || (idle > o.CheckAfter && !cn.alive()) {
+			cn.close()
+			continue
+		}
+		return cn
+	}
+}
+
+// put returns a connection whose answer was read whole to the pool, or
+// closes it when the pool is full.
+func (h *host) put(cn *conn, o Options) {
+	cn.idleAt = o.Now()
+	h.mu.Lock()
+	if len(h.idle) < o.MaxIdlePerHost {
+		h.idle = append(h.idle, cn)
+		cn = nil
+	}
+	h.mu.Unlock()
+	if cn != nil {
+		cn.close()
+	}
+}
+
+func (h *host) closeIdle() {
+	h.mu.Lock()
+	idle := h.idle
+	h.idle = nil
+	h.mu.Unlock()
+	for _, cn := range idle {
+		cn.close()
+	}
+}
+
+// dial opens a new connection to h.
+func (c *Client) dial(ctx context.Context, h *host) (*conn, error) {
+	nc, err := c.dialer.DialContext(ctx, "tcp", h.addr)
+	if err != nil {
+		return nil, err
+	}
+	return newConn(nc, h, c.opts), nil
+}
+
+// alive reports whether an idle connection is still open: a read with an
+// expired deadline times out on an open connection with nothing to read,
+// and returns EOF (or data, which an idle HTTP/1.1 connection must not
+// have) otherwise.
+func (cn *conn) alive() bool {
+	if err := cn.nc.SetReadDeadline(aLongTimeAgo); err != nil {
+		return false
+	}
+	_, err := cn.br.Peek(1)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		return false
+	}
+	return cn.nc.SetReadDeadline(time.Time{}) == nil
+}
+
+// aLongTimeAgo is a deadline in the past: setting it makes every blocked
+// and future read or write of a connection fail at once.
+var aLongTimeAgo = time.Unix(1, 0)

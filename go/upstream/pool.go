@@ -3,8 +3,8 @@ package upstream
 import (
 	"context"
 	"errors"
-	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -77,20 +77,30 @@ func (c *Client) dial(ctx context.Context, h *host) (*conn, error) {
 	return newConn(nc, h, c.opts), nil
 }
 
-// alive reports whether an idle connection is still open: a read with an
-// expired deadline times out on an open connection with nothing to read,
-// and returns EOF (or data, which an idle HTTP/1.1 connection must not
-// have) otherwise.
+// alive reports whether an idle connection is still open, with one
+// non-blocking peek at the socket: nothing to read means open; EOF means
+// the worker closed it; data means it is unusable (an idle HTTP/1.1
+// connection has none).
 func (cn *conn) alive() bool {
-	if err := cn.nc.SetReadDeadline(aLongTimeAgo); err != nil {
+	if cn.br.Buffered() > 0 {
 		return false
 	}
-	_, err := cn.br.Peek(1)
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
+	sc, ok := cn.nc.(syscall.Conn)
+	if !ok {
+		return true // not a socket: Send's retry covers it
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
 		return false
 	}
-	return cn.nc.SetReadDeadline(time.Time{}) == nil
+	open := false
+	var b [1]byte
+	err = rc.Read(func(fd uintptr) bool {
+		_, _, rerr := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		open = errors.Is(rerr, syscall.EAGAIN)
+		return true // never wait
+	})
+	return err == nil && open
 }
 
 // aLongTimeAgo is a deadline in the past: setting it makes every blocked

@@ -95,8 +95,8 @@ func parseStatus(r *http.Response, line []byte) error {
 // phrase is the usual one, else the worker's line as sent.
 func statusText(code int, line []byte) string {
 	reason := bytes.TrimSpace(line[min(len(line), 13):])
-	if std := statusLines[code]; std != "" && string(reason) == std[4:] {
-		return std
+	if code < len(statusLines) && statusLines[code] != "" && string(reason) == statusLines[code][4:] {
+		return statusLines[code]
 	}
 	return string(line[9:])
 }

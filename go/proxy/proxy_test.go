@@ -1,7 +1,10 @@
 package proxy
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -35,11 +38,40 @@ func TestIsEventStream(t *testing.T) {
 	for ct, want := range map[string]bool{
 		"text/event-stream":                true,
 		"text/event-stream; charset=utf-8": true,
+		"Text/Event-Stream":                true,
+		"text/event-stream ; x=1":          true,
+		"text/event-streams":               false,
+		"text/event":                       false,
 		"application/json":                 false,
 		"":                                 false,
 	} {
 		if got := IsEventStream(http.Header{"Content-Type": {ct}}); got != want {
 			t.Errorf("%q: %v", ct, got)
+		}
+	}
+}
+
+func TestWriteResponseStatesTheWorkersContentLength(t *testing.T) {
+	for _, c := range []struct {
+		header []string
+		n      int64
+		want   string
+	}{
+		{[]string{"5"}, 5, "5"},
+		{[]string{"+5"}, 5, "5"},
+		{nil, 5, "5"},
+		{[]string{"7"}, 5, "5"},
+	} {
+		resp := &http.Response{StatusCode: 200, Header: http.Header{}, ContentLength: c.n, Body: io.NopCloser(strings.NewReader("hello"))}
+		if c.header != nil {
+			resp.Header["Content-Length"] = c.header
+		}
+		rec := httptest.NewRecorder()
+		if err := WriteResponse(rec, resp, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Header()["Content-Length"]; len(got) != 1 || got[0] != c.want || rec.Body.String() != "hello" {
+			t.Errorf("worker's %q for %d: client got %q %q", c.header, c.n, got, rec.Body.String())
 		}
 	}
 }

@@ -17,6 +17,7 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 		if _, err := io.ReadFull(r.Body, buf); err != nil {
 			return nil, fmt.Errorf("%w: reading body: %v", ErrBadRequest, err)
 		}
+		r.Body.Close() // read whole: spares net/http its discard pass before the answer
 		return buf, nil
 	}
 	buf, err := io.ReadAll(io.LimitReader(r.Body, limit+1))

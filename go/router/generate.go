@@ -46,11 +46,21 @@ func (rt *Router) generation(path string) handler {
 	}
 }
 
+// unscannedAbove is the body size above which a regular router whose
+// policy ignores text does not look at the body at all: it needs nothing
+// from it, and scanning a 400 KB prompt would cost more than forwarding
+// it. Such a body, if malformed, gets the worker's 4xx instead of the
+// router's 400; smaller ones are still checked here.
+const unscannedAbove = 16 << 10
+
 // parse reads what routing needs from body; in PD mode also what adds the
 // bootstrap fields without scanning the body again.
 func (rt *Router) parse(kind reqbody.Route, body []byte) (reqbody.Info, reqbody.Bootstrap, error) {
 	if rt.PD() {
 		return reqbody.ParsePD(kind, body, rt.textNeeded)
+	}
+	if !rt.textNeeded && len(body) > unscannedAbove {
+		return reqbody.Info{}, reqbody.Bootstrap{}, nil
 	}
 	info, err := reqbody.Parse(kind, body, rt.textNeeded)
 	return info, reqbody.Bootstrap{}, err

@@ -104,26 +104,58 @@ func (b *body) readLength(p []byte) (int, error) {
 	return n, err
 }
 
-// readChunked returns data of the current chunk; the next chunk's size is
-// read only when the caller asks for more, so an event the worker flushed
-// as one chunk is passed on without waiting for the next.
+// readChunked returns data of the current chunk, and of the chunks after
+// it that have arrived already; it waits for the network only when it has
+// nothing to return, so an event the worker flushed is passed on without
+// waiting for the next, and events that came together leave together.
 func (b *body) readChunked(p []byte) (int, error) {
-	if b.left == 0 {
-		size, err := b.nextChunk()
+	n := 0
+	for n < len(p) {
+		if b.left == 0 {
+			if n > 0 && !b.chunkHeadBuffered() {
+				break
+			}
+			size, err := b.nextChunk()
+			if err != nil {
+				return n, err
+			}
+			if size == 0 {
+				return n, b.trailers()
+			}
+			b.left = size
+		}
+		if n > 0 && b.cn.br.Buffered() == 0 {
+			break
+		}
+		m, err := b.cn.br.Read(p[n:min(int64(len(p)), int64(n)+b.left)])
+		n += m
+		b.left -= int64(m)
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		if err != nil {
-			return 0, err
+			return n, err
 		}
-		if size == 0 {
-			return 0, b.trailers()
+	}
+	return n, nil
+}
+
+// chunkHeadBuffered reports whether the next chunk's size line (and the
+// CRLF ending the previous chunk) can be read without waiting.
+func (b *body) chunkHeadBuffered() bool {
+	buf, _ := b.cn.br.Peek(b.cn.br.Buffered())
+	lines := 1
+	if b.chunks > 0 {
+		lines = 2
+	}
+	for ; lines > 0; lines-- {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			return false
 		}
-		b.left = size
+		buf = buf[i+1:]
 	}
-	n, err := b.cn.br.Read(p[:min(int64(len(p)), b.left)])
-	b.left -= int64(n)
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
+	return true
 }
 
 // nextChunk ends the previous chunk (its CRLF) and reads the next size.

@@ -399,3 +399,32 @@ func TestSplitURL(t *testing.T) {
 		}
 	}
 }
+
+// Reading chunks that arrived together never waits for a chunk whose size
+// line is still on its way.
+func TestReadingChunksDoesNotWaitForAnIncompleteSizeLine(t *testing.T) {
+	rest := make(chan struct{})
+	srv := newRawServer(t, func(c net.Conn, br *bufio.Reader) {
+		readRequest(br)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"+
+			"3\r\none\r\n3\r\ntwo\r\n5\r\nthree\r\n1")
+		<-rest
+		_, _ = io.WriteString(c, "\r\n!\r\n0\r\n\r\n")
+	})
+	resp, err := newClient(t, Options{}).Send(context.Background(), http.MethodPost, srv.url+"/x", nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := waitFor(t, "first read", func() string {
+		b := make([]byte, 1024)
+		n, _ := io.ReadAtLeast(resp.Body, b, len("onetwothree"))
+		return string(b[:n])
+	})
+	if got != "onetwothree" {
+		t.Fatalf("first read %q, want the three chunks that had arrived", got)
+	}
+	close(rest)
+	if tail := readAll(t, resp.Body); tail != "!" {
+		t.Fatalf("rest %q", tail)
+	}
+}

@@ -52,14 +52,17 @@ type Proxy struct {
 
 // Send issues method url with body and the client's headers (hop-by-hop
 // removed) plus extra, which replace headers of the same key. The caller
-// owns the response and must close its body. A transport failure is
+// owns the response and must close its body; body is not referenced once
+// Send returns. A transport failure is
 // returned wrapped in ErrUpstream; a context error (client gone, deadline)
 // is returned as is.
 func (p *Proxy) Send(ctx context.Context, method, url string, in http.Header, body []byte, extra http.Header) (*http.Response, error) {
 	if p.Plain != nil && strings.HasPrefix(url, "http://") {
 		return p.Plain.Send(ctx, method, url, in, body, extra)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	// net/http may still read the body after RoundTrip returned (its writer
+	// goroutine); the copy lets the caller reuse body once Send returns.
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(bytes.Clone(body)))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUpstream, err)
 	}

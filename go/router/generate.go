@@ -31,6 +31,7 @@ func (rt *Router) generation(path string) handler {
 		if rt.PD() {
 			return rt.forwardPD(c, info, boot)
 		}
+		defer releaseBody(body) // forward is done with it when it returns
 		pool := rt.regular
 		status := rt.forward(c, func(tried []*worker.Worker) *worker.Worker {
 			wk := pool.pick(info.Text, tried)

@@ -82,6 +82,7 @@ var errUnsupported = errors.New("upstream client: only http:// URLs are supporte
 // ones left out, as proxy.CopyHeaders does) and extra (which replace
 // headers of in with the same key). A failure to get an answer is wrapped
 // in proxy.ErrUpstream; if ctx ended, ctx's error is returned instead.
+// body is written before Send returns and not referenced after.
 //
 // A pooled connection that fails before a byte of the answer arrived is
 // discarded and the request sent again on another one: the worker closed

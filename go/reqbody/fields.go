@@ -86,6 +86,9 @@ type scanOpts struct {
 	// of higher precedence is decoded for nothing; rare.)
 	decode  keySet
 	members bool // fill fields.members
+	// share lets a text that is one JSON string without escapes alias the
+	// body instead of being copied (see ParseShared).
+	share bool
 }
 
 // raw returns the value of k, or nil when absent.
@@ -120,7 +123,7 @@ func scanTop(body []byte, opts scanOpts) (fields, error) {
 	f.open = s.pos
 	err := s.object(1, func(at int, raw []byte, esc bool) error {
 		start, k := s.pos, lookupKey(raw, esc)
-		if err := f.value(&s, k, opts.decode); err != nil {
+		if err := f.value(&s, k, opts); err != nil {
 			return err
 		}
 		if k != keyOther {
@@ -139,17 +142,17 @@ func scanTop(body []byte, opts scanOpts) (fields, error) {
 }
 
 // value passes over the value of top-level key k, reading its text when k
-// is in decode.
-func (f *fields) value(s *scanner, k key, decode keySet) error {
+// is in opts.decode.
+func (f *fields) value(s *scanner, k key, opts scanOpts) error {
 	if k == keyOther {
 		return s.skipValue(1)
 	}
-	if !decode.has(k) || !decodable(k, s.peek()) {
+	if !opts.decode.has(k) || !decodable(k, s.peek()) {
 		f.decoded &^= 1 << k
 		f.str[k] = ""
 		return s.skipValue(1)
 	}
-	str, err := decodeText(s, k)
+	str, err := decodeText(s, k, opts.share)
 	f.str[k], f.decoded = str, f.decoded|1<<k
 	return err
 }

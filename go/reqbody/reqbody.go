@@ -87,22 +87,30 @@ type Info struct {
 // token ids), and those of its lists one level down; everything else in it
 // is skipped. All contributions are joined with single spaces.
 func Parse(route Route, body []byte, needText bool) (Info, error) {
-	info, _, err := parse(route, body, needText)
+	info, _, err := parse(route, body, scanOpts{}, needText)
+	return info, err
+}
+
+// ParseShared is Parse whose Text may alias body: a text that is one JSON
+// string without escapes (the usual long prompt) is not copied. Text is
+// then valid only as long as body is neither modified nor reused; the
+// caller must not keep it longer, nor hand it to anything that does.
+func ParseShared(route Route, body []byte, needText bool) (Info, error) {
+	info, _, err := parse(route, body, scanOpts{share: true}, needText)
 	return info, err
 }
 
 // ParsePD is Parse for PD mode: it also returns the Bootstrap that adds the
 // bootstrap fields to this body without scanning it a second time.
 func ParsePD(route Route, body []byte, needText bool) (Info, Bootstrap, error) {
-	info, f, err := parse(route, body, needText)
+	info, f, err := parse(route, body, scanOpts{}, needText)
 	if err != nil {
 		return info, Bootstrap{}, err
 	}
 	return info, Bootstrap{body: body, open: f.open, last: f.last, cut: f.hasBootstrap()}, nil
 }
 
-func parse(route Route, body []byte, needText bool) (Info, fields, error) {
-	var opts scanOpts
+func parse(route Route, body []byte, opts scanOpts, needText bool) (Info, fields, error) {
 	if needText {
 		opts.decode = textKeys(route)
 	}

@@ -1,6 +1,9 @@
 package reqbody
 
-import "unsafe"
+import (
+	"unicode/utf8"
+	"unsafe"
+)
 
 // Nesting depths of the containers read for the text (top object = 1).
 const (
@@ -55,9 +58,11 @@ func decodable(k key, c byte) bool {
 func usable(c byte) bool { return decodable(keyText, c) }
 
 // decodeText validates and reads the text of the value at s.pos, of text
-// key k, which must be decodable.
-func decodeText(s *scanner, k key) (string, error) {
+// key k, which must be decodable; share lets a plain string alias s.b.
+func decodeText(s *scanner, k key, share bool) (string, error) {
 	switch {
+	case s.peek() == '"' && share:
+		return s.sharedString()
 	case s.peek() == '"':
 		return s.stringValue()
 	case k == keyMessages:
@@ -192,6 +197,25 @@ func isTextType(v []byte) bool {
 		return true
 	}
 	return len(v) > 0 && v[0] == '"' && string(decodeQuoted(v)) == "text"
+}
+
+// sharedString is stringValue without the copy when the string has no
+// escapes and valid UTF-8 (the usual prompt): the text then aliases s.b.
+func (s *scanner) sharedString() (string, error) {
+	open := s.pos
+	esc, err := s.skipString()
+	if err != nil {
+		return "", err
+	}
+	raw := s.b[open+1 : s.pos-1]
+	if !esc && utf8.Valid(raw) {
+		if len(raw) == 0 {
+			return "", nil
+		}
+		return unsafe.String(&raw[0], len(raw)), nil
+	}
+	s.pos = open
+	return s.stringValue()
 }
 
 // stringValue is appendString into a new string.

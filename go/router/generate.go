@@ -63,7 +63,7 @@ func (rt *Router) parse(kind reqbody.Route, body []byte) (reqbody.Info, reqbody.
 	if !rt.textNeeded && len(body) > unscannedAbove {
 		return reqbody.Info{}, reqbody.Bootstrap{}, nil
 	}
-	info, err := reqbody.Parse(kind, body, rt.textNeeded)
+	info, err := reqbody.ParseShared(kind, body, rt.textNeeded) // the text is used while body is alive only (pick)
 	return info, reqbody.Bootstrap{}, err
 }
 

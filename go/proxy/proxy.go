@@ -39,7 +39,34 @@ func NewTransport() *http.Transport {
 
 // Sender sends one request to a worker, with the contract of Proxy.Send.
 type Sender interface {
-	Send(ctx context.Context, method, url string, in http.Header, body []byte, extra http.Header) (*http.Response, error)
+	Send(ctx context.Context, method, url string, in http.Header, body []byte, extra []Field) (*http.Response, error)
+}
+
+// Field is a header the router adds to a forwarded request. A list of
+// them costs no map per request, as an http.Header would. Key is in
+// canonical form; a key given twice is sent twice.
+type Field struct{ Key, Value string }
+
+// Fields lists h's headers as Fields.
+func Fields(h http.Header) []Field {
+	var fs []Field
+	for k, vs := range h {
+		for _, v := range vs {
+			fs = append(fs, Field{k, v})
+		}
+	}
+	return fs
+}
+
+// Replaces reports whether fields hold key: such a header of the client's
+// is not forwarded.
+func Replaces(fields []Field, key string) bool {
+	for _, f := range fields {
+		if f.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // Proxy sends requests to workers. It is safe for concurrent use.
@@ -56,7 +83,7 @@ type Proxy struct {
 // Send returns. A transport failure is
 // returned wrapped in ErrUpstream; a context error (client gone, deadline)
 // is returned as is.
-func (p *Proxy) Send(ctx context.Context, method, url string, in http.Header, body []byte, extra http.Header) (*http.Response, error) {
+func (p *Proxy) Send(ctx context.Context, method, url string, in http.Header, body []byte, extra []Field) (*http.Response, error) {
 	if p.Plain != nil && strings.HasPrefix(url, "http://") {
 		return p.Plain.Send(ctx, method, url, in, body, extra)
 	}
@@ -71,8 +98,11 @@ func (p *Proxy) Send(ctx context.Context, method, url string, in http.Header, bo
 	}
 	req.ContentLength = int64(len(body))
 	CopyHeaders(req.Header, in)
-	for k, vs := range extra {
-		req.Header[k] = vs
+	for _, f := range extra {
+		req.Header.Del(f.Key)
+	}
+	for _, f := range extra {
+		req.Header.Add(f.Key, f.Value)
 	}
 	resp, err := p.Client.Do(req)
 	if err != nil {

@@ -75,3 +75,36 @@ func TestWriteResponseStatesTheWorkersContentLength(t *testing.T) {
 		}
 	}
 }
+
+// Without a Plain sender (and for https workers) net/http sends: extra
+// fields replace the client's headers of the same name, hop-by-hop ones
+// are dropped, and the body arrives whole.
+func TestSendOverNetHTTPReplacesHeadersWithExtraFields(t *testing.T) {
+	got := make(chan *http.Request, 1)
+	bodies := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r
+		bodies <- string(b)
+	}))
+	defer srv.Close()
+	p := &Proxy{Client: srv.Client()}
+	in := http.Header{"X-Request-Id": {"client"}, "Connection": {"X-Secret"}, "X-Secret": {"s"}, "Accept": {"a"}}
+	body := []byte(`{"text":"hi"}`)
+	resp, err := p.Send(t.Context(), http.MethodPost, srv.URL+"/generate", in, body,
+		[]Field{{Key: "X-Request-Id", Value: "rid"}, {Key: "X-Extra", Value: "1"}, {Key: "X-Extra", Value: "2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	r := <-got
+	if ids := r.Header["X-Request-Id"]; len(ids) != 1 || ids[0] != "rid" {
+		t.Errorf("X-Request-Id %q, want only the router's", ids)
+	}
+	if x := r.Header["X-Extra"]; len(x) != 2 || r.Header.Get("X-Secret") != "" || r.Header.Get("Accept") != "a" {
+		t.Errorf("headers %v", r.Header)
+	}
+	if b := <-bodies; b != string(body) {
+		t.Errorf("body %q", b)
+	}
+}

@@ -72,7 +72,8 @@ type Router struct {
 	ids        *idSource
 	limiter    *limiter
 	routes     map[string]route
-	textNeeded bool // some pool's policy routes on request text
+	textNeeded bool   // some pool's policy routes on request text
+	bearer     string // "Bearer <APIKey>", "" without a key
 }
 
 // Workers adds and removes workers for the admin routes. The app
@@ -104,6 +105,9 @@ func New(opts Options, d Deps) *Router {
 		proxy: &proxy.Proxy{Client: d.Client, Plain: d.Plain}, rec: d.Recorder, log: d.Log, workers: d.Workers,
 		admin: newKeyring(opts.AdminAPIKey), clients: newKeyring(opts.ClientAPIKeys...),
 		ids: newIDSource(), limiter: newLimiter(opts),
+	}
+	if opts.APIKey != "" {
+		rt.bearer = "Bearer " + opts.APIKey
 	}
 	rt.routes = rt.routeTable()
 	for _, p := range rt.pools() {

@@ -88,7 +88,7 @@ var errUnsupported = errors.New("upstream client: only http:// URLs are supporte
 // discarded and the request sent again on another one: the worker closed
 // it while it was idle (its keep-alive timeout), so the request never
 // reached it. A fresh connection's failure is returned.
-func (c *Client) Send(ctx context.Context, method, url string, in http.Header, body []byte, extra http.Header) (*http.Response, error) {
+func (c *Client) Send(ctx context.Context, method, url string, in http.Header, body []byte, extra []proxy.Field) (*http.Response, error) {
 	addr, authority, target, ok := splitURL(url)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s: %v", proxy.ErrUpstream, url, errUnsupported)

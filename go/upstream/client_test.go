@@ -35,7 +35,7 @@ func TestRequestIsForwardedByteExactWithoutHopHeaders(t *testing.T) {
 	}
 	body := []byte("{\"text\":\"caf\xc3\xa9 \\u00e9\"}")
 	resp, err := newClient(t, Options{}).Send(context.Background(), http.MethodPost, srv.url+"/generate?x=1", in, body,
-		http.Header{"X-Request-Id": {"rid"}, "X-Sglang-Router-Hops": {"1"}})
+		[]proxy.Field{{Key: "X-Request-Id", Value: "rid"}, {Key: "X-Sglang-Router-Hops", Value: "1"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,8 @@ func (cn *conn) close() { _ = cn.nc.Close() }
 // request is what roundTrip writes.
 type request struct {
 	method, target, host string
-	in, extra            http.Header
+	in                   http.Header
+	extra                []proxy.Field
 	body                 []byte
 }
 
@@ -101,23 +102,22 @@ func (cn *conn) write(req request) error {
 
 // appendHeaders appends in's headers that a proxy forwards (see
 // proxy.Forwarded) and are not replaced by extra, then extra's.
-func appendHeaders(b []byte, in, extra http.Header) []byte {
+func appendHeaders(b []byte, in http.Header, extra []proxy.Field) []byte {
 	conn := in["Connection"]
 	for k, vs := range in {
-		if _, replaced := extra[k]; replaced || !proxy.Forwarded(k, conn) {
+		if proxy.Replaces(extra, k) || !proxy.Forwarded(k, conn) {
 			continue
 		}
-		b = appendField(b, k, vs)
+		for _, v := range vs {
+			b = appendField(b, k, v)
+		}
 	}
-	for k, vs := range extra {
-		b = appendField(b, k, vs)
+	for _, f := range extra {
+		b = appendField(b, f.Key, f.Value)
 	}
 	return b
 }
 
-func appendField(b []byte, k string, vs []string) []byte {
-	for _, v := range vs {
-		b = append(append(append(append(b, k...), ": "...), v...), "\r\n"...)
-	}
-	return b
+func appendField(b []byte, k, v string) []byte {
+	return append(append(append(append(b, k...), ": "...), v...), "\r\n"...)
 }

@@ -114,12 +114,12 @@ func IsEventStream(h http.Header) bool {
 		return false
 	}
 	const sse = "text/event-stream"
-	if len(ct) >= len(sse) && strings.EqualFold(ct[:len(sse)], sse) &&
-		(len(ct) == len(sse) || ct[len(sse)] == ';' || ct[len(sse)] == ' ') {
-		return true // the usual forms, without parsing (which allocates)
+	mt, _, _ := strings.Cut(ct, ";")
+	if !strings.EqualFold(strings.TrimSpace(mt), sse) {
+		return false // the common case, decided without parsing (which allocates)
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == sse
+	_, _, err := mime.ParseMediaType(ct)
+	return err == nil
 }
 
 // Drain discards and closes a response body we will not forward, so the

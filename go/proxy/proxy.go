@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -87,10 +88,19 @@ func (p *Proxy) Send(ctx context.Context, method, url string, in http.Header, bo
 	if p.Plain != nil && strings.HasPrefix(url, "http://") {
 		return p.Plain.Send(ctx, method, url, in, body, extra)
 	}
+	return p.sendNetHTTP(ctx, method, url, in, body, extra)
+}
+
+// sendNetHTTP is Send through the net/http client. net/http watches only
+// ctx's Done, which a context may not close at its deadline (the router's
+// request context does not): a timer ends the exchange at the deadline.
+func (p *Proxy) sendNetHTTP(ctx context.Context, method, url string, in http.Header, body []byte, extra []Field) (*http.Response, error) {
+	tctx, stop := withTimer(ctx)
 	// net/http may still read the body after RoundTrip returned (its writer
 	// goroutine); the copy lets the caller reuse body once Send returns.
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(bytes.Clone(body)))
+	req, err := http.NewRequestWithContext(tctx, method, url, bytes.NewReader(bytes.Clone(body)))
 	if err != nil {
+		stop()
 		return nil, fmt.Errorf("%w: %v", ErrUpstream, err)
 	}
 	if body == nil {
@@ -106,12 +116,38 @@ func (p *Proxy) Send(ctx context.Context, method, url string, in http.Header, bo
 	}
 	resp, err := p.Client.Do(req)
 	if err != nil {
+		stop()
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
 		return nil, fmt.Errorf("%w: %v", ErrUpstream, err)
 	}
+	resp.Body = &stopOnClose{ReadCloser: resp.Body, stop: stop}
 	return resp, nil
+}
+
+// withTimer is ctx, cancelled at ctx's deadline by a timer; stop releases
+// both.
+func withTimer(ctx context.Context) (context.Context, func()) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return ctx, func() {}
+	}
+	tctx, cancel := context.WithCancel(ctx)
+	t := time.AfterFunc(time.Until(d), cancel)
+	return tctx, func() { t.Stop(); cancel() }
+}
+
+// stopOnClose runs stop when the body is closed.
+type stopOnClose struct {
+	io.ReadCloser
+	stop func()
+}
+
+func (b *stopOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.stop()
+	return err
 }
 
 // hopHeaders are connection-level headers a proxy must not forward

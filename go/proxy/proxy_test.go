@@ -1,11 +1,14 @@
 package proxy
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCopyHeadersDropsHopByHop(t *testing.T) {
@@ -106,5 +109,35 @@ func TestSendOverNetHTTPReplacesHeadersWithExtraFields(t *testing.T) {
 	}
 	if b := <-bodies; b != string(body) {
 		t.Errorf("body %q", b)
+	}
+}
+
+// deadlineOnly has a deadline but a Done that never closes, as the
+// router's request context: net/http must still stop at the deadline.
+type deadlineOnly struct {
+	context.Context
+	d time.Time
+}
+
+func (c deadlineOnly) Deadline() (time.Time, bool) { return c.d, true }
+
+func TestSendOverNetHTTPStopsAtTheDeadline(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer srv.Close()
+	defer close(release)
+	p := &Proxy{Client: srv.Client()}
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Send(deadlineOnly{context.Background(), time.Now().Add(100 * time.Millisecond)}, http.MethodGet, srv.URL, nil, nil, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrUpstream) {
+			t.Fatalf("error %v, want ErrUpstream", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Send did not stop at the deadline")
 	}
 }

@@ -74,6 +74,6 @@ func releaseBody(b []byte) {
 	if c < 0 || cap(b) != 1<<c {
 		return
 	}
-	b = b[:0]
-	bodyPools[c].Put(&b)
+	keep := b[:0] // escapes to the pool: declared here, not at entry, so small bodies cost nothing
+	bodyPools[c].Put(&keep)
 }

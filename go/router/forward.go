@@ -27,6 +27,9 @@ type call struct {
 	hops  int // routers the request went through before this one
 	start time.Time
 	extra [3]proxy.Field // see extraHeaders
+	// deadline backs ctx when the router has a request timeout (see
+	// withDeadline): kept in the call, it costs no allocation.
+	deadline requestCtx
 }
 
 // forward sends c to a worker chosen by pick and writes the answer back.

@@ -428,3 +428,29 @@ func TestReadingChunksDoesNotWaitForAnIncompleteSizeLine(t *testing.T) {
 		t.Fatalf("rest %q", tail)
 	}
 }
+
+// deadlineOnly has a deadline but a Done that never closes, as the
+// router's request context: the deadline alone must end the exchange.
+type deadlineOnly struct {
+	context.Context
+	d time.Time
+}
+
+func (c deadlineOnly) Deadline() (time.Time, bool) { return c.d, true }
+
+func TestContextDeadlineEndsTheExchangeWithoutDone(t *testing.T) {
+	release := make(chan struct{})
+	srv := newRawServer(t, func(c net.Conn, br *bufio.Reader) {
+		readRequest(br)
+		<-release
+	})
+	t.Cleanup(func() { close(release) }) // runs before the server's cleanup
+	ctx := deadlineOnly{context.Background(), time.Now().Add(100 * time.Millisecond)}
+	err := waitFor(t, "Send", func() error {
+		_, err := newClient(t, Options{}).Send(ctx, http.MethodPost, srv.url+"/generate", nil, []byte("{}"), nil)
+		return err
+	})
+	if !errors.Is(err, proxy.ErrUpstream) {
+		t.Fatalf("error %v, want ErrUpstream", err)
+	}
+}

@@ -62,8 +62,14 @@ type request struct {
 var errStale = errors.New("connection closed before an answer")
 
 // roundTrip writes req and reads the answer's head. Until the body is
-// done, ctx's end aborts the connection's I/O.
+// done, ctx's end aborts the connection's I/O, and so does ctx's deadline:
+// it becomes the connection's, so a context whose Done does not close at
+// its deadline is honoured as well.
 func (cn *conn) roundTrip(ctx context.Context, req request) (*http.Response, error) {
+	deadline, _ := ctx.Deadline() // zero (none) resets an earlier request's
+	if err := cn.nc.SetDeadline(deadline); err != nil {
+		return nil, errors.Join(errStale, err)
+	}
 	cn.stop = context.AfterFunc(ctx, cn.abort)
 	if err := cn.write(req); err != nil {
 		cn.stop()

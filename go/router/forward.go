@@ -26,7 +26,8 @@ type call struct {
 	body  []byte
 	hops  int // routers the request went through before this one
 	start time.Time
-	extra [3]proxy.Field // see extraHeaders
+	extra [3]proxy.Field    // see extraHeaders
+	tried [4]*worker.Worker // backs forward's list of tried workers
 	// deadline backs ctx when the router has a request timeout (see
 	// withDeadline): kept in the call, it costs no allocation.
 	deadline requestCtx
@@ -39,7 +40,7 @@ type call struct {
 func (rt *Router) forward(c *call, pick picker) int {
 	cancel := rt.withDeadline(c)
 	defer cancel()
-	var tried []*worker.Worker
+	tried := c.tried[:0]
 	var last failure
 	for n := 0; ; n++ {
 		if f, ok := rt.beforeAttempt(c, n); !ok {

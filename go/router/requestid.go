@@ -28,9 +28,9 @@ func (s *idSource) generate() string {
 // requestID takes the id from the first configured header present, else
 // generates one.
 func (rt *Router) requestID(r *http.Request) string {
-	for _, h := range rt.opts.RequestIDHeaders {
-		if v := r.Header.Get(h); v != "" {
-			return v
+	for _, h := range rt.idHeaders {
+		if v := r.Header[h]; len(v) > 0 && v[0] != "" {
+			return v[0]
 		}
 	}
 	return rt.ids.generate()

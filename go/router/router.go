@@ -72,8 +72,9 @@ type Router struct {
 	ids        *idSource
 	limiter    *limiter
 	routes     map[string]route
-	textNeeded bool   // some pool's policy routes on request text
-	bearer     string // "Bearer <APIKey>", "" without a key
+	textNeeded bool     // some pool's policy routes on request text
+	bearer     string   // "Bearer <APIKey>", "" without a key
+	idHeaders  []string // RequestIDHeaders in canonical form, so a lookup allocates nothing
 }
 
 // Workers adds and removes workers for the admin routes. The app
@@ -108,6 +109,9 @@ func New(opts Options, d Deps) *Router {
 	}
 	if opts.APIKey != "" {
 		rt.bearer = "Bearer " + opts.APIKey
+	}
+	for _, h := range opts.RequestIDHeaders {
+		rt.idHeaders = append(rt.idHeaders, http.CanonicalHeaderKey(h))
 	}
 	rt.routes = rt.routeTable()
 	for _, p := range rt.pools() {

@@ -454,3 +454,30 @@ func TestContextDeadlineEndsTheExchangeWithoutDone(t *testing.T) {
 		t.Fatalf("error %v, want ErrUpstream", err)
 	}
 }
+
+// A connection that carried huge headers does not keep buffers that size
+// while it idles in the pool.
+func TestPooledConnectionsDropHugeBuffers(t *testing.T) {
+	big := strings.Repeat("x", 100<<10)
+	answer := "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Big: "+big[:readBufSize/2]+"\r\n", 10) + "Content-Length: 0\r\n\r\n"
+	srv := newRawServer(t, answerEach(answer))
+	c := newClient(t, Options{})
+	resp, err := c.Send(context.Background(), http.MethodPost, srv.url+"/x", http.Header{"X-Big": {big}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(resp.Header["X-Big"]); got != 10 {
+		t.Fatalf("%d X-Big headers, want 10", got)
+	}
+	readAll(t, resp.Body)
+	addr, _, _, _ := splitURL(srv.url)
+	h := c.host(addr)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.idle) != 1 {
+		t.Fatalf("%d idle connections, want 1", len(h.idle))
+	}
+	if cn := h.idle[0]; cap(cn.wbuf) > keptBuf || cap(cn.hbuf) > keptBuf {
+		t.Fatalf("idle connection keeps %d + %d bytes of buffers", cap(cn.wbuf), cap(cn.hbuf))
+	}
+}

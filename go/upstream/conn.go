@@ -38,6 +38,19 @@ const readBufSize = 16 << 10
 // with one write; larger ones go in one writev without the copy.
 const inlineBody = 16 << 10
 
+// keptBuf bounds the buffers a pooled connection keeps for the next
+// request: one larger (a huge header set) is dropped after use, so idle
+// connections hold at most a few tens of KB each.
+const keptBuf = 64 << 10
+
+// keep returns b for reuse, or nil when it grew beyond keptBuf.
+func keep[T any](b []T, size int) []T {
+	if cap(b)*size > keptBuf {
+		return nil
+	}
+	return b
+}
+
 func newConn(nc net.Conn, h *host, o Options) *conn {
 	cn := &conn{nc: nc, br: bufio.NewReaderSize(nc, readBufSize), host: h, opts: o}
 	cn.abort = cn.abortIO
@@ -96,11 +109,11 @@ func (cn *conn) write(req request) error {
 	b = append(b, "\r\n"...)
 	if len(req.body) <= inlineBody {
 		b = append(b, req.body...)
-		cn.wbuf = b
+		cn.wbuf = keep(b, 1)
 		_, err := cn.nc.Write(b)
 		return err
 	}
-	cn.wbuf = b
+	cn.wbuf = keep(b, 1)
 	bufs := net.Buffers{b, req.body}
 	_, err := bufs.WriteTo(cn.nc)
 	return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"unsafe"
 )
 
 // readHeaders reads header lines up to the empty line into r.Header. The
@@ -38,8 +39,8 @@ func (cn *conn) readHeaders(r *http.Response) error {
 		buf = append(buf, bytes.Trim(line[colon+1:], " \t")...)
 		spans = append(spans, span{ks, vs, len(buf)})
 	}
-	cn.hbuf, cn.spans = buf, spans
 	r.Header = makeHeader(buf, spans)
+	cn.hbuf, cn.spans = keep(buf, 1), keep(spans, int(unsafe.Sizeof(span{})))
 	return nil
 }
 

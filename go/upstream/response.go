@@ -13,6 +13,10 @@ import (
 // maxHeaderBytes bounds an answer's head (status line and headers).
 const maxHeaderBytes = 1 << 20
 
+// maxInterim bounds the 1xx answers skipped before the final one, so a
+// worker cannot keep a request busy with them (net/http allows 5 too).
+const maxInterim = 5
+
 // answer holds a response and its body in one allocation.
 type answer struct {
 	resp http.Response
@@ -22,13 +26,16 @@ type answer struct {
 // readResponse reads the answer's head (skipping 1xx interim answers) and
 // returns the response with its body unread.
 func (cn *conn) readResponse(method string) (*http.Response, error) {
-	for first := true; ; first = false {
+	for n := 0; ; n++ {
 		a := &answer{}
-		if err := cn.readHead(&a.resp, first); err != nil {
+		if err := cn.readHead(&a.resp, n == 0); err != nil {
 			return nil, err
 		}
 		code := a.resp.StatusCode
 		if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+			if n >= maxInterim {
+				return nil, fmt.Errorf("more than %d interim (1xx) answers", maxInterim)
+			}
 			continue
 		}
 		if err := a.body.start(cn, &a.resp, method); err != nil {

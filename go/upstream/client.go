@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sgl-project/sglang-router-go/go/proxy"
@@ -65,7 +66,9 @@ type Client struct {
 	opts   Options
 	dialer net.Dialer
 	mu     sync.RWMutex     // guards hosts
-	hosts  map[string]*host // by host:port; one entry per worker ever called
+	hosts  map[string]*host // by host:port; pruned by sweep
+	// nextSweep is when (UnixNano) the next sweep may run; see sweep.
+	nextSweep atomic.Int64
 }
 
 // New returns a Client.
@@ -142,7 +145,7 @@ func (c *Client) host(addr string) *host {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if h = c.hosts[addr]; h == nil {
-		h = &host{addr: addr}
+		h = &host{addr: addr, client: c}
 		c.hosts[addr] = h
 	}
 	return h
@@ -173,4 +176,23 @@ func splitURL(url string) (addr, authority, target string, ok bool) {
 		addr = net.JoinHostPort(strings.Trim(strings.TrimSuffix(authority, ":"), "[]"), "80")
 	}
 	return addr, authority, target, true
+}
+
+// sweep closes the connections idle for longer than IdleTimeout on every
+// host, and forgets hosts left without any: a worker that went away (a
+// rescheduled pod has a new address) leaves neither open descriptors nor
+// an entry behind. It runs from put, at most once per IdleTimeout/4, so it
+// needs no goroutine of its own.
+func (c *Client) sweep(now time.Time) {
+	next := c.nextSweep.Load()
+	if now.UnixNano() < next || !c.nextSweep.CompareAndSwap(next, now.Add(c.opts.IdleTimeout/4).UnixNano()) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for addr, h := range c.hosts {
+		if h.closeExpired(now, c.opts.IdleTimeout) {
+			delete(c.hosts, addr)
+		}
+	}
 }

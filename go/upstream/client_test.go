@@ -481,3 +481,38 @@ func TestPooledConnectionsDropHugeBuffers(t *testing.T) {
 		t.Fatalf("idle connection keeps %d + %d bytes of buffers", cap(cn.wbuf), cap(cn.hbuf))
 	}
 }
+
+// Connections to a worker nobody calls any more are closed once idle past
+// IdleTimeout, and the worker forgotten, when requests to others go on.
+func TestIdleConnectionsOfAnUnusedWorkerAreClosed(t *testing.T) {
+	closed := make(chan struct{}, 1)
+	gone := newRawServer(t, func(c net.Conn, br *bufio.Reader) {
+		answerEach(okAnswer)(c, br)
+		closed <- struct{}{} // the client closed its connection
+	})
+	live := newRawServer(t, answerEach(okAnswer))
+	clock := &fakeClock{now: time.Unix(1000, 0)}
+	c := newClient(t, Options{Now: clock.Now, IdleTimeout: time.Minute})
+	send := func(url string) {
+		resp, err := c.Send(context.Background(), http.MethodGet, url+"/x", nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp.Body)
+	}
+	send(gone.url)
+	send(live.url)
+	clock.Advance(2 * time.Minute)
+	send(live.url) // its put sweeps
+	waitFor(t, "the unused worker's connection closed", func() bool { <-closed; return true })
+	addr, _, _, _ := splitURL(gone.url)
+	c.mu.RLock()
+	_, kept := c.hosts[addr]
+	c.mu.RUnlock()
+	if kept {
+		t.Error("the unused worker is still in the client's table")
+	}
+	if n := c.idle(live.url); n != 1 {
+		t.Errorf("the live worker has %d idle connections, want 1", n)
+	}
+}

@@ -10,9 +10,12 @@ import (
 
 // host is the keep-alive pool of one worker address.
 type host struct {
-	addr string
-	mu   sync.Mutex // guards idle
-	idle []*conn    // most recently used last
+	addr   string
+	client *Client
+	mu     sync.Mutex // guards idle, used and gone
+	idle   []*conn    // most recently used last
+	used   time.Time  // last put
+	gone   bool       // dropped from the client by sweep: closes what it gets back
 }
 
 // get takes the most recently used idle connection, or returns nil. One
@@ -46,9 +49,11 @@ func (h *host) get(o Options) *conn {
 // put returns a connection whose answer was read whole to the pool, or
 // closes it when the pool is full.
 func (h *host) put(cn *conn, o Options) {
-	cn.idleAt = o.Now()
+	now := o.Now()
+	cn.idleAt = now
 	h.mu.Lock()
-	if len(h.idle) < o.MaxIdlePerHost {
+	h.used = now
+	if !h.gone && len(h.idle) < o.MaxIdlePerHost {
 		h.idle = append(h.idle, cn)
 		cn = nil
 	}
@@ -56,6 +61,28 @@ func (h *host) put(cn *conn, o Options) {
 	if cn != nil {
 		cn.close()
 	}
+	if h.client != nil {
+		h.client.sweep(now)
+	}
+}
+
+// closeExpired closes the connections idle since before now-timeout (the
+// oldest are first) and reports whether the host has been unused that long.
+func (h *host) closeExpired(now time.Time, timeout time.Duration) (unused bool) {
+	h.mu.Lock()
+	n := 0
+	for n < len(h.idle) && now.Sub(h.idle[n].idleAt) > timeout {
+		n++
+	}
+	expired := append([]*conn(nil), h.idle[:n]...)
+	h.idle = append(h.idle[:0], h.idle[n:]...)
+	unused = len(h.idle) == 0 && now.Sub(h.used) > timeout
+	h.gone = unused
+	h.mu.Unlock()
+	for _, cn := range expired {
+		cn.close()
+	}
+	return unused
 }
 
 func (h *host) closeIdle() {

@@ -17,7 +17,7 @@ WHEEL_ARM := dist/sglang_router-$(VERSION)-py3-none-manylinux_2_17_aarch64.manyl
 GOFILES := $(shell find go -name '*.go' 2>/dev/null) go.mod go.sum
 PYFILES := $(shell find sglang_router -name '*.py' 2>/dev/null) setup.py pyproject.toml sglang_router_rs.py
 
-.PHONY: all lib bin venv install deps k8s-deps lint gotest pytest test wheel bench bench-go bench-proxy bench-routing fuzz demo clean
+.PHONY: all lib bin venv install deps k8s-deps lint gotest pytest test chaos wheel bench bench-go bench-proxy bench-routing fuzz demo clean
 
 all: lib bin
 
@@ -61,6 +61,11 @@ lint:
 
 gotest:
 	$(GO) test -race -count=1 ./...
+
+# The chaos tests alone (also part of gotest): the router binary and
+# simulated workers as processes, killed, hung and attacked under load.
+chaos:
+	$(GO) test -count=1 -v -run 'TestChaos|TestConnectionAttack' ./go/chaos
 
 # pytest runs against the installed package, from outside the source tree
 # (so `import sglang_router` cannot pick up the unbuilt source folder).

@@ -126,6 +126,8 @@ def sim_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=30000)
     parser.add_argument("--data-parallel-size", "--dp-size", "--dp", dest="dp_size", type=int, default=1)
+    parser.add_argument("--enable-dp-attention", action="store_true",
+                        help="one simulated server with --dp-size data-parallel ranks (route with --router-dp-aware)")
     parser.add_argument("--model-path", "--model", dest="model_path", default=None,
                         help="reported as the model's name (as --served-model-name)")
     parser.add_argument("--served-model-name", default=None)
@@ -136,7 +138,7 @@ def sim_parser() -> argparse.ArgumentParser:
 
 def launch_sim(base_port: int, argv: Sequence[str], launched: Launched) -> argparse.Namespace:
     """Start --dp-size simulated servers in this process (free ports from
-    base_port). The SGLang flags of the real command are accepted: those the
+    base_port), or with --enable-dp-attention one server of --dp-size ranks. The SGLang flags of the real command are accepted: those the
     simulator has no use for (--tp-size, --mem-fraction-static, ...) are
     listed in one log line and ignored."""
     from sglang_router.simulate import Simulator
@@ -145,8 +147,11 @@ def launch_sim(base_port: int, argv: Sequence[str], launched: Launched) -> argpa
     if ignored:
         logger.info("simulated servers ignore these SGLang arguments: %s", " ".join(ignored))
     model = server.served_model_name or server.model_path
-    sim = Simulator(workers=server.dp_size, host=_client_host(server.host), time_scale=server.time_scale,
-                    model=model, base_port=find_free_ports(base_port, 1)[0] if server.dp_size == 1 else 0)
+    # With data-parallel attention SGLang runs one server whose ranks share
+    # a port; without it, --dp-size separate servers (as launch_sglang starts).
+    servers, ranks = (1, server.dp_size) if server.enable_dp_attention else (server.dp_size, 1)
+    sim = Simulator(workers=servers, dp_size=ranks, host=_client_host(server.host), time_scale=server.time_scale,
+                    model=model, base_port=find_free_ports(base_port, 1)[0] if servers == 1 else 0)
     sim.serve_in_background()
     for url in sim.urls:
         launched.append((url, sim))

@@ -76,6 +76,10 @@ CLI_DEFAULTS = {
     "max_tree_memory_mb": 256,
     "admin_api_key": None,
     "client_api_keys": [],
+    "body_read_timeout_secs": 60,
+    "header_read_timeout_secs": 10,
+    "max_buffered_body_bytes": 1 << 30,
+    "stall_timeout_secs": 5,
 }
 
 

@@ -199,3 +199,23 @@ def test_simulate_accepts_the_sglang_flags_it_replaces():
         assert not any(" ERROR " in line for line in err.all()), err.all()
     finally:
         _stop(proc)
+
+
+def test_simulate_with_dp_attention_serves_ranks_behind_a_dp_aware_router():
+    port = pick_free_port()
+    cmd = [sys.executable, "-m", "sglang_router.launch_server", "--simulate", "--model-path", "m",
+           "--dp-size", "3", "--enable-dp-attention", "--router-dp-aware",
+           "--port", str(port), "--time-scale", "0", "--router-prometheus-port", str(pick_free_port()),
+           "--router-worker-startup-check-interval", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=_reset_sigint)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        err = Lines(proc.stderr)
+        assert wait_until(lambda: _ready(base, 3), timeout=30), err.all()
+        status, workers = get_json(base + "/list_workers")
+        assert status == 200 and sorted(u.rsplit("@", 1)[1] for u in workers["urls"]) == ["0", "1", "2"], workers
+        assert len({u.rsplit("@", 1)[0] for u in workers["urls"]}) == 1, workers
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        _stop(proc)

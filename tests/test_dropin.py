@@ -187,3 +187,12 @@ def test_refused_flags_fail_the_command_line_with_the_reason(capsys):
         main(["--enable-igw"])
     assert e.value.code == 2
     assert "IGW" in capsys.readouterr().err
+
+
+@pytest.mark.native
+def test_dp_aware_is_a_keyword_and_a_flag_refused_with_service_discovery():
+    cfg = Router(worker_urls=[], dp_aware=True).effective_config()
+    assert cfg["dp_aware"] is True
+    assert parse_router_args(["--dp-aware"]).router_kwargs()["dp_aware"] is True
+    with pytest.raises(ValueError, match="not compatible with service discovery"):
+        Router(worker_urls=[], dp_aware=True, service_discovery=True, selector={"app": "x"}).effective_config()

@@ -50,12 +50,13 @@ NEW_KEYWORDS = {
     "cb_success_threshold", "cb_timeout_duration_secs", "disable_circuit_breaker",
     "health_failure_threshold", "health_success_threshold", "health_check_timeout_secs",
     "json_log", "shutdown_grace_period_secs", "admin_api_key", "client_api_keys", "max_tree_memory_mb",
+    "body_read_timeout_secs", "header_read_timeout_secs", "max_buffered_body_bytes", "stall_timeout_secs",
 }
 
 # The original 0.2.x line's keywords (its Rust Router's signature) beyond
-# v0.1.6's; dp_aware is the one not offered yet (see the README).
+# v0.1.6's.
 KEYWORDS_0_2 = {
-    "api_key", "request_id_headers", "prefill_policy", "decode_policy", "max_concurrent_requests",
+    "dp_aware", "api_key", "request_id_headers", "prefill_policy", "decode_policy", "max_concurrent_requests",
     "cors_allowed_origins", "retry_max_retries", "retry_initial_backoff_ms", "retry_max_backoff_ms",
     "retry_backoff_multiplier", "retry_jitter_factor", "disable_retries", "cb_failure_threshold",
     "cb_success_threshold", "cb_timeout_duration_secs", "cb_window_duration_secs",

@@ -58,12 +58,16 @@ type App struct {
 	pools    []*router.Pool
 	router   *router.Router
 	checker  *worker.Checker
+	stalls   *worker.Stalls
 	inflight atomic.Int64 // requests being served (every route)
 	// pendingAdds holds a token per add waiting for a worker's health.
 	pendingAdds chan struct{}
 	addMu       sync.Mutex  // makes an add's final check and insertion one step
 	everHealthy atomic.Bool // a health check has passed on some worker
-	lookupHost  func(ctx context.Context, host string) ([]netip.Addr, error)
+	// dpStatic are the configured workers whose ranks dp_aware learns
+	// once each server answers (see addDPStatic); set by New only.
+	dpStatic   []dpStaticWorker
+	lookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
 
 	srv, msrv *http.Server
 	ln, mln   net.Listener

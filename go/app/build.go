@@ -77,6 +77,8 @@ func New(cfg config.Config, opts Options) (*App, error) {
 		FailureThreshold: cfg.HealthFailureThreshold, SuccessThreshold: cfg.HealthSuccessThreshold,
 		OnChange: a.healthChanged,
 	}
+	a.stalls = &worker.Stalls{Client: a.client, Timeout: secs(cfg.StallTimeoutSecs),
+		ProbeTimeout: secs(cfg.HealthCheckTimeoutSecs), OnChange: a.stallChanged}
 	return a, nil
 }
 
@@ -144,6 +146,10 @@ func (a *App) addStatic(pool *router.Pool, field string, urls []string, ports []
 		if err != nil {
 			return fmt.Errorf("%s: %w", field, err)
 		}
+		if a.cfg.DPAware { // its ranks are known once it answers: addDPStatic
+			a.dpStatic = append(a.dpStatic, dpStaticWorker{field, spec})
+			continue
+		}
 		if err := pool.Registry.Add(a.newWorker(spec)); err != nil {
 			return fmt.Errorf("%s: %s listed twice", field, u)
 		}
@@ -153,7 +159,11 @@ func (a *App) addStatic(pool *router.Pool, field string, urls []string, ports []
 
 // newWorker builds a worker with the configured circuit breaker.
 func (a *App) newWorker(spec worker.Spec) *worker.Worker {
-	w := worker.New(spec.URL, spec.Role, spec.BootstrapPort)
+	return a.withBreaker(worker.New(spec.URL, spec.Role, spec.BootstrapPort))
+}
+
+// withBreaker gives w the configured circuit breaker, unless disabled.
+func (a *App) withBreaker(w *worker.Worker) *worker.Worker {
 	if !a.cfg.DisableCircuitBreaker {
 		w.WithBreaker(worker.BreakerConfig{
 			FailureThreshold: a.cfg.CBFailureThreshold,
@@ -175,8 +185,10 @@ func routerOptions(cfg config.Config) router.Options {
 		headers[i] = strings.ToLower(h)
 	}
 	return router.Options{
-		MaxPayloadSize: cfg.MaxPayloadSize,
-		RequestTimeout: secs(cfg.RequestTimeoutSecs),
+		MaxPayloadSize:  cfg.MaxPayloadSize,
+		BodyReadTimeout: secs(cfg.BodyReadTimeoutSecs),
+		MaxBufferedBody: cfg.MaxBufferedBodyBytes,
+		RequestTimeout:  secs(cfg.RequestTimeoutSecs),
 		Retry: router.RetryPolicy{MaxRetries: retries, Initial: ms(cfg.RetryInitialBackoffMs),
 			Max: ms(cfg.RetryMaxBackoffMs), Multiplier: cfg.RetryBackoffMultiplier, Jitter: cfg.RetryJitterFactor},
 		RequestIDHeaders:   headers,
@@ -199,6 +211,16 @@ func (a *App) healthChanged(w *worker.Worker, healthy bool) {
 		a.log.Info("worker healthy", zap.String("worker", w.URL()), zap.String("role", w.Role().String()))
 	} else {
 		a.log.Warn("worker unhealthy: out of rotation until it recovers", zap.String("worker", w.URL()))
+	}
+}
+
+func (a *App) stallChanged(w *worker.Worker, stalled bool) {
+	a.metrics.SetCircuitState(w.URL(), w.CircuitState(time.Now()))
+	if stalled {
+		a.log.Warn("worker stalled: it answered nothing while others did; out of rotation until /health_generate answers",
+			zap.String("worker", w.URL()), zap.Int64("in_flight", w.Load()))
+	} else {
+		a.log.Info("stalled worker answers again: back in rotation", zap.String("worker", w.URL()))
 	}
 }
 

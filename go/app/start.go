@@ -54,6 +54,9 @@ func (a *App) counted(h http.Handler) http.Handler {
 	})
 }
 
+// maxHeaderBytes limits a request's headers; net/http answers 431 past it.
+const maxHeaderBytes = 64 << 10
+
 func (a *App) newServer(h http.Handler) *http.Server {
 	// net/http's own complaints are warnings; raising the level of a logger
 	// already above warn fails (and zap says so in plain text), so only raise it.
@@ -63,7 +66,8 @@ func (a *App) newServer(h http.Handler) *http.Server {
 	}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: secs(a.cfg.HeaderReadTimeoutSecs),
+		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       5 * time.Minute,
 		ErrorLog:          zap.NewStdLog(errLog),
 	}
@@ -123,13 +127,17 @@ func (a *App) logStartup() {
 	}
 }
 
-// startBackground starts health checks, the startup watchdog, policy upkeep
+// startBackground starts health checks, stall detection, the startup watchdog, policy upkeep
 // and load polling (power_of_two). State gauges are computed at each scrape
 // (sampleGauges), not by a ticker.
 func (a *App) startBackground() {
 	regs := a.registries()
 	a.goRun("health", func(ctx context.Context) { a.checker.Run(ctx, regs...) })
+	a.goRun("stall detection", func(ctx context.Context) { a.stalls.Run(ctx, regs...) })
 	a.goRun("startup", a.watchStartup)
+	if len(a.dpStatic) > 0 {
+		a.goRun("dp_aware workers", a.addDPStatic)
+	}
 	for _, p := range a.pools {
 		if bg, ok := p.Policy.(policy.Background); ok {
 			a.goRun("policy "+p.Policy.Name(), bg.Run)
@@ -237,7 +245,7 @@ func (a *App) reportUnresolvable(ctx context.Context, static []*worker.Worker) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			host, port, err := worker.HostPort(w.URL())
+			host, port, err := worker.HostPort(w.BaseURL())
 			if err != nil {
 				return
 			}
@@ -249,7 +257,7 @@ func (a *App) reportUnresolvable(ctx context.Context, static []*worker.Worker) {
 			case a.isSelf(addrs, port):
 				a.log.Error("worker refused: its host resolves to this router's own address; it would send requests to itself",
 					zap.String("worker", w.URL()), zap.String("address", a.Addr()))
-				_ = a.RemoveWorker(w.URL())
+				_ = a.RemoveWorker(w.BaseURL())
 			}
 		}()
 	}
@@ -262,7 +270,7 @@ func (a *App) reportUnresolvable(ctx context.Context, static []*worker.Worker) {
 func (a *App) refuseSelf() error {
 	for _, p := range a.pools {
 		for _, w := range p.Registry.Snapshot() {
-			host, port, err := worker.HostPort(w.URL())
+			host, port, err := worker.HostPort(w.BaseURL())
 			if err != nil || !literalHost(host) {
 				continue
 			}

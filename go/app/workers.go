@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"go.uber.org/zap"
@@ -40,23 +41,51 @@ func (a *App) AddWorker(ctx context.Context, spec worker.Spec, how worker.Admiss
 	if err := a.checkReachable(ctx, spec.URL, how); err != nil {
 		return err
 	}
-	if how == worker.WhenHealthy {
+	// dp_aware learns the ranks from the server itself, so it must be up.
+	if how == worker.WhenHealthy || a.cfg.DPAware {
 		if err := a.waitHealthy(ctx, spec.URL); err != nil {
 			return err
 		}
 	}
-	w := a.newWorker(spec)
-	w.SetHealthy(how != worker.AfterCheck)
-	if err := a.addOnce(pool, w); err != nil {
+	ws, err := a.unitsOf(ctx, spec)
+	if err != nil {
+		return err
+	}
+	for _, w := range ws {
+		w.SetHealthy(how != worker.AfterCheck)
+	}
+	if err := a.addOnce(pool, ws); err != nil {
 		return err
 	}
 	a.log.Info("worker added", zap.String("worker", spec.URL), zap.String("role", spec.Role.String()),
-		zap.Bool("healthy", w.Healthy()))
+		zap.Int("dp_ranks", len(ws)), zap.Bool("healthy", ws[0].Healthy()))
 	return nil
 }
 
-// RemoveWorker removes the worker rawURL names (any spelling of it) from
-// whichever pool holds it; the pool's listeners drop its policy state and
+// unitsOf makes the routable units of the server spec names: the server
+// itself, or with dp_aware one worker per data-parallel rank, its dp_size
+// asked from the server (ErrNotReady when it cannot say).
+func (a *App) unitsOf(ctx context.Context, spec worker.Spec) ([]*worker.Worker, error) {
+	if !a.cfg.DPAware {
+		return []*worker.Worker{a.newWorker(spec)}, nil
+	}
+	var header http.Header
+	if a.cfg.APIKey != "" {
+		header = http.Header{"Authorization": {"Bearer " + a.cfg.APIKey}}
+	}
+	size, err := worker.FetchDPSize(ctx, a.client, spec.URL, header, a.checker.Timeout)
+	if err != nil {
+		return nil, fmt.Errorf("%w: dp_aware: %v", worker.ErrNotReady, err)
+	}
+	ws := make([]*worker.Worker, size)
+	for r := range size {
+		ws[r] = a.withBreaker(worker.NewRank(spec.URL, r, size, spec.Role, spec.BootstrapPort))
+	}
+	return ws, nil
+}
+
+// RemoveWorker removes the worker rawURL names (any spelling of it), with
+// all its data-parallel ranks, from whichever pool holds it; the pool's listeners drop its policy state and
 // metrics. Errors: worker.ErrInvalidSpec, worker.ErrNotFound.
 func (a *App) RemoveWorker(rawURL string) error {
 	url, err := worker.NormalizeURL(rawURL)
@@ -64,8 +93,8 @@ func (a *App) RemoveWorker(rawURL string) error {
 		return err
 	}
 	for _, p := range a.pools {
-		if _, err := p.Registry.Remove(url); err == nil {
-			a.log.Info("worker removed", zap.String("worker", url), zap.String("role", p.Role.String()))
+		if ws, err := p.Registry.RemoveServer(url); err == nil {
+			a.log.Info("worker removed", zap.String("worker", url), zap.String("role", p.Role.String()), zap.Int("units", len(ws)))
 			return nil
 		}
 	}
@@ -88,25 +117,32 @@ func (a *App) poolFor(role worker.Role) (*router.Pool, error) {
 	return nil, fmt.Errorf("%w: role %s needs PD mode (--pd-disaggregation)", worker.ErrInvalidSpec, role)
 }
 
-// absent reports ErrExists when any pool holds url: one server is one worker.
+// absent reports ErrExists when any pool holds url (or a rank of it): one
+// server is one worker.
 func (a *App) absent(url string) error {
 	for _, p := range a.pools {
-		if p.Registry.Get(url) != nil {
+		if p.Registry.HasServer(url) {
 			return fmt.Errorf("%w: %s (a %s worker)", worker.ErrExists, url, p.Role)
 		}
 	}
 	return nil
 }
 
-// addOnce adds w to pool unless some pool holds its URL by now (another
-// add may have won while this one waited for the worker's health).
-func (a *App) addOnce(pool *router.Pool, w *worker.Worker) error {
+// addOnce adds the units of one server (itself, or its ranks) to pool
+// unless some pool holds the server by now (another add may have won
+// while this one waited for the worker's health).
+func (a *App) addOnce(pool *router.Pool, ws []*worker.Worker) error {
 	a.addMu.Lock()
 	defer a.addMu.Unlock()
-	if err := a.absent(w.URL()); err != nil {
+	if err := a.absent(ws[0].BaseURL()); err != nil {
 		return err
 	}
-	return pool.Registry.Add(w) // cannot fail: absent checked every pool under addMu
+	for _, w := range ws {
+		if err := pool.Registry.Add(w); err != nil { // cannot fail: absent checked every pool under addMu
+			return err
+		}
+	}
+	return nil
 }
 
 // waitHealthy polls url's health endpoint (health_check_endpoint: what the

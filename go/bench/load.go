@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,10 @@ type Load struct {
 	Concurrency int
 	Duration    time.Duration
 	Warmup      int // requests per client before measuring
+	// MinRequests, when > 0, extends the run past Duration until that many
+	// requests finished (ok or not), so a check that the load ran does not
+	// depend on how fast a busy machine is; ctx still bounds it.
+	MinRequests int
 	// Send, when set, replaces the POST of Bodies: it performs request n
 	// and returns when its answer was read whole.
 	Send func(ctx context.Context, n int) error
@@ -42,6 +47,7 @@ func (l Load) Run(ctx context.Context) Result {
 	var lat []time.Duration
 	errs := 0
 	var wg sync.WaitGroup
+	var done atomic.Int64 // measured requests finished, ok or not
 	start := time.Now()
 	stop := start.Add(l.Duration)
 	for c := 0; c < l.Concurrency; c++ {
@@ -55,9 +61,10 @@ func (l Load) Run(ctx context.Context) Result {
 			}
 			local := make([]time.Duration, 0, 4096)
 			bad := 0
-			for time.Now().Before(stop) && ctx.Err() == nil {
+			for (time.Now().Before(stop) || done.Load() < int64(l.MinRequests)) && ctx.Err() == nil {
 				n++
 				d, err := l.once(ctx, l.body(n))
+				done.Add(1)
 				if err != nil {
 					bad++
 					continue

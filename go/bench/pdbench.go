@@ -54,7 +54,7 @@ func measurePD(ctx context.Context, o Options) (direct, routed Result, err error
 	defer client.CloseIdleConnections()
 
 	pre, dec, port := prefill.URLs()[0], decode.URLs()[0], prefill.BootstrapPorts()[0]
-	direct = Load{Client: client, Concurrency: o.Concurrency, Duration: o.Duration, Warmup: 20,
+	direct = Load{Client: client, Concurrency: o.Concurrency, Duration: o.Duration, Warmup: 20, MinRequests: o.MinRequests,
 		Send: func(ctx context.Context, _ int) error { return directPD(ctx, client, pre, dec, port) }}.Run(ctx)
 
 	cfg := config.Defaults()
@@ -74,7 +74,7 @@ func measurePD(ctx context.Context, o Options) (direct, routed Result, err error
 		return direct, routed, err
 	}
 	routed = Load{Client: client, URL: "http://" + a.Addr() + "/generate", Bodies: [][]byte{[]byte(pdBody)},
-		Concurrency: o.Concurrency, Duration: o.Duration, Warmup: 20}.Run(ctx)
+		Concurrency: o.Concurrency, Duration: o.Duration, Warmup: 20, MinRequests: o.MinRequests}.Run(ctx)
 	return direct, routed, nil
 }
 

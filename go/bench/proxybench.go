@@ -23,7 +23,10 @@ type Options struct {
 	// RouterBin is the router executable the benchmark starts (its own
 	// binary by default).
 	RouterBin string
-	Out       io.Writer
+	// MinRequests, when > 0, makes each PD run last until that many
+	// requests finished even past Duration (see Load.MinRequests).
+	MinRequests int
+	Out         io.Writer
 }
 
 // scenario is one request shape, sent by wrk with conns connections.

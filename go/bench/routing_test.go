@@ -198,18 +198,38 @@ func TestReplayCountsCutStreamsAndBadStatusesAsErrors(t *testing.T) {
 }
 
 func TestProgressWritesPlainLinesOffATerminal(t *testing.T) {
-	var out bytes.Buffer
+	var out lockedBuffer
 	p := newProgressWriter(&out)
 	p.every = time.Millisecond
 	var done atomic64
 	l := p.start("wl pol", 8, &done.v)
-	for range 8 {
-		done.v.Add(1)
-		time.Sleep(3 * time.Millisecond)
+	done.v.Add(2) // a quarter: a line is due at the next tick
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "/8 requests\n") && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
 	}
+	done.v.Add(6)
 	l.finish("ok")
 	s := out.String()
-	if strings.Contains(s, "\r") || !strings.HasSuffix(s, "wl pol ok\n") || !strings.Contains(s, "/8 requests\n") {
+	if strings.Contains(s, "\r") || !strings.HasSuffix(s, "wl pol ok\n") || !strings.Contains(s, "    2/8 requests\n") {
 		t.Errorf("progress output: %q", s)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer written by one goroutine and read by another.
+type lockedBuffer struct {
+	mu sync.Mutex // guards b
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

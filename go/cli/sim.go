@@ -22,7 +22,8 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	host := fs.String("host", "127.0.0.1", "listen address")
 	port := fs.Int("base-port", 0, "server i listens on base-port+i (0: free ports)")
 	scale := fs.Float64("time-scale", 1, "multiplier of simulated durations (0: instant)")
-	capacity := fs.Int("cache-capacity-tokens", 0, "prefix cache size per server (0: default)")
+	capacity := fs.Int("cache-capacity-tokens", 0, "prefix cache size per server (per rank with --dp-size; 0: default)")
+	dpSize := fs.Int("dp-size", 1, "data-parallel ranks per server (SGLang with --enable-dp-attention), each with its own cache; route with --dp-aware")
 	boot := fs.Int("bootstrap-port", 0, "prefill: server i serves bootstrap queries on bootstrap-port+i (0: free ports)")
 	defBoot := fs.Int("disaggregation-bootstrap-port", 8998, "decode: the bootstrap port assumed when the router sends none (as SGLang's flag)")
 	if err := fs.Parse(args); err != nil {
@@ -41,7 +42,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// fills in only what -config does not say.
 	values := map[string]any{"workers": *workers, "role": *role, "host": *host, "base_port": *port,
 		"time_scale": *scale, "cache_capacity_tokens": *capacity, "bootstrap_port": *boot,
-		"disaggregation_bootstrap_port": *defBoot}
+		"disaggregation_bootstrap_port": *defBoot, "dp_size": *dpSize}
 	set := map[string]bool{}
 	fs.Visit(func(f *goflag.Flag) { set[strings.ReplaceAll(f.Name, "-", "_")] = true })
 	for k, v := range values {

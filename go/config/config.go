@@ -69,6 +69,11 @@ type Config struct {
 	Policy     string   `json:"policy"`
 	Host       string   `json:"host"`
 	Port       int      `json:"port"`
+	// DPAware makes every data-parallel rank of an SGLang server running
+	// data-parallel attention a routable unit: the router asks each
+	// worker's /get_server_info for its dp_size when adding it and sends
+	// the chosen rank in the request body (data_parallel_rank).
+	DPAware bool `json:"dp_aware"`
 
 	// Health and startup.
 	WorkerStartupTimeoutSecs   int `json:"worker_startup_timeout_secs"`
@@ -101,7 +106,20 @@ type Config struct {
 	MaxTreeMemoryMB int `json:"max_tree_memory_mb"`
 
 	// Requests.
-	MaxPayloadSize     int64    `json:"max_payload_size"`
+	MaxPayloadSize int64 `json:"max_payload_size"`
+	// BodyReadTimeoutSecs bounds reading one request body (408 past it);
+	// HeaderReadTimeoutSecs bounds reading a request's headers.
+	BodyReadTimeoutSecs   int `json:"body_read_timeout_secs"`
+	HeaderReadTimeoutSecs int `json:"header_read_timeout_secs"`
+	// MaxBufferedBodyBytes caps request-body bytes buffered across all
+	// requests at once (429 past it), so many clients announcing large
+	// bodies cannot make the router hold many times max_payload_size.
+	MaxBufferedBodyBytes int64 `json:"max_buffered_body_bytes"`
+	// StallTimeoutSecs: a worker with requests in flight that answers none
+	// for this long while others answer is taken out of rotation until
+	// /health_generate answers; 0 disables stall detection.
+	StallTimeoutSecs int `json:"stall_timeout_secs"`
+
 	RequestTimeoutSecs int      `json:"request_timeout_secs"`
 	APIKey             string   `json:"api_key"`
 	RequestIDHeaders   []string `json:"request_id_headers"`
@@ -192,6 +210,10 @@ func Defaults() Config {
 		MaxTreeSize:                1 << 24,
 		MaxTreeMemoryMB:            256,
 		MaxPayloadSize:             256 << 20,
+		BodyReadTimeoutSecs:        60,
+		HeaderReadTimeoutSecs:      10,
+		MaxBufferedBodyBytes:       1 << 30,
+		StallTimeoutSecs:           5,
 		RequestTimeoutSecs:         600,
 		RequestIDHeaders:           []string{"x-request-id", "x-correlation-id", "x-trace-id", "request-id"},
 		CORSAllowedOrigins:         []string{},

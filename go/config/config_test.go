@@ -46,6 +46,7 @@ func TestValidationNamesTheField(t *testing.T) {
 		{"bootstrap port", `{"pd_disaggregation":true,"prefill_urls":[["http://p:1","x"]],"decode_urls":["http://d:1"]}`, "Invalid bootstrap port"},
 		{"power of two", `{"policy":"power_of_two","worker_urls":["http://a:1"]}`, "Power-of-two policy requires at least 2 workers"},
 		{"payload size", `{"max_payload_size":0}`, "max_payload_size"},
+		{"dp_aware with discovery", `{"dp_aware":true,"service_discovery":true,"selector":{"app":"x"}}`, "DP-aware routing is not compatible with service discovery"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -68,6 +68,10 @@ func (c *Config) Validate() error {
 		{"eviction_interval_secs", int64(c.EvictionIntervalSecs), 1},
 		{"max_tree_size", int64(c.MaxTreeSize), 1},
 		{"max_payload_size", c.MaxPayloadSize, 1},
+		{"body_read_timeout_secs", int64(c.BodyReadTimeoutSecs), 1},
+		{"header_read_timeout_secs", int64(c.HeaderReadTimeoutSecs), 1},
+		{"max_buffered_body_bytes", c.MaxBufferedBodyBytes, 1},
+		{"stall_timeout_secs", int64(c.StallTimeoutSecs), 0},
 		{"request_timeout_secs", int64(c.RequestTimeoutSecs), 1},
 		{"max_concurrent_requests", int64(c.MaxConcurrentRequests), -1},
 		{"rate_limit_tokens_per_second", int64(c.RateLimitTokensPerSecond), 0},
@@ -151,6 +155,8 @@ func (c *Config) validateWorkers() []error {
 func (c *Config) validateDiscovery() []error {
 	switch {
 	case !c.ServiceDiscovery:
+	case c.DPAware:
+		return []error{errors.New("dp_aware: DP-aware routing is not compatible with service discovery")}
 	case !c.PDDisaggregation && len(c.Selector) == 0:
 		return []error{errors.New("selector: Regular mode with service discovery requires a non-empty selector")}
 	case c.PDDisaggregation && len(c.PrefillSelector) == 0 && len(c.DecodeSelector) == 0:

@@ -20,6 +20,8 @@ const (
 	CircuitClosed   = 0
 	CircuitOpen     = 1
 	CircuitHalfOpen = 2
+	// CircuitStalled: stall detection holds the worker out of rotation.
+	CircuitStalled = 3
 )
 
 // timedCounter is a request counter and its duration histogram, cached
@@ -59,7 +61,7 @@ func (m *Metrics) build(b builder) {
 	m.load = b.gauges("sgl_router_worker_load", "Load reported by or tracked for each worker.", "worker")
 	m.treeSize = b.gauges("sgl_router_tree_size", "Characters in the prefix tree per worker.", "worker")
 	m.circuit = b.gauges("sgl_router_worker_circuit_state",
-		"Circuit breaker state per worker: 0 closed, 1 open, 2 half-open.", "worker")
+		"Circuit breaker state per worker: 0 closed, 1 open, 2 half-open, 3 stalled (answers nothing while others do).", "worker")
 
 	m.pdRequests = b.timed("sgl_router_pd_requests_total", "sgl_router_pd_request_duration_seconds",
 		"PD requests handled, by route.", "PD request duration, by route.")

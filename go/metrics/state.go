@@ -56,7 +56,7 @@ func (m *Metrics) SetTreeSize(worker string, n int) {
 }
 
 // SetCircuitState sets worker's breaker state (sgl_router_worker_circuit_state):
-// CircuitClosed, CircuitOpen or CircuitHalfOpen.
+// CircuitClosed, CircuitOpen, CircuitHalfOpen or CircuitStalled.
 func (m *Metrics) SetCircuitState(worker string, state int) {
 	if m.off() {
 		return

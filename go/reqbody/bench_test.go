@@ -97,6 +97,36 @@ func BenchmarkInjectBootstrap(b *testing.B) {
 	}
 }
 
+// BenchmarkInjectRank is what dp_aware adds to a regular request: a copy
+// of the body with the rank spliced in at the place Parse found (edit), or
+// with a validating scan first (scan, InjectRank).
+func BenchmarkInjectRank(b *testing.B) {
+	for _, bb := range benchBodies() {
+		_, e, err := ParseEdit(bb.route, bb.body, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bb.name+"/edit", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bb.body)))
+			for b.Loop() {
+				if _, err := e.Inject(nil, 3); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(bb.name+"/scan", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bb.body)))
+			for b.Loop() {
+				if _, err := InjectRank(bb.body, 3); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func TestBenchBodiesParse(t *testing.T) {
 	for _, bb := range benchBodies() {
 		got, err := Parse(bb.route, bb.body, true)
@@ -108,13 +138,13 @@ func TestBenchBodiesParse(t *testing.T) {
 }
 
 // BenchmarkParseSharedPlain is cache_aware's case of a long prompt without
-// escapes: validated and used in place.
+// escapes: validated and used in place (ParseEditShared).
 func BenchmarkParseSharedPlain(b *testing.B) {
 	body := []byte(`{"text":"` + strings.Repeat("lorem ipsum dolor sit amet ", 400<<10/27) + `","stream":false}`)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if _, err := ParseShared(Generate, body, true); err != nil {
+		if _, _, err := ParseEditShared(Generate, body, true); err != nil {
 			b.Fatal(err)
 		}
 	}

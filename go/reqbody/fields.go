@@ -16,6 +16,7 @@ const (
 	keyBootstrapHost
 	keyBootstrapPort
 	keyBootstrapRoom
+	keyDataParallelRank
 	numKeys
 	keyOther = numKeys
 )
@@ -44,6 +45,8 @@ func lookupKey(raw []byte, esc bool) key {
 		return keyBootstrapPort
 	case "bootstrap_room":
 		return keyBootstrapRoom
+	case "data_parallel_rank":
+		return keyDataParallelRank
 	}
 	return keyOther
 }
@@ -87,7 +90,7 @@ type scanOpts struct {
 	decode  keySet
 	members bool // fill fields.members
 	// share lets a text that is one JSON string without escapes alias the
-	// body instead of being copied (see ParseShared).
+	// body instead of being copied (see ParseEditShared).
 	share bool
 }
 

@@ -50,8 +50,8 @@ func FuzzParse(f *testing.F) {
 			case got != want:
 				t.Fatalf("%v: Parse = %#v\nwant %#v", route, got, want)
 			}
-			if shared, serr := ParseShared(route, body, true); shared != got || (serr == nil) != (err == nil) {
-				t.Fatalf("%v: ParseShared = %#v, %v; Parse = %#v, %v", route, shared, serr, got, err)
+			if shared, _, serr := ParseEditShared(route, body, true); shared != got || (serr == nil) != (err == nil) {
+				t.Fatalf("%v: ParseEditShared = %#v, %v; Parse = %#v, %v", route, shared, serr, got, err)
 			}
 			got, err = Parse(route, body, false)
 			want.Text = ""
@@ -94,12 +94,16 @@ func FuzzInjectBootstrap(f *testing.F) {
 			if err := checkInjected(body, out, host, p, rooms, batch); err != nil {
 				t.Fatal(err)
 			}
-			_, b, err := ParsePD(Generate, body, false)
+			_, e, err := ParseEdit(Generate, body, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fast, err := b.Inject(host, p, rooms, batch); err != nil || !bytes.Equal(fast, out) {
-				t.Fatalf("Bootstrap.Inject gave %q (%v), InjectBootstrap %q", fast, err, out)
+			if fast, err := e.Inject(&Boot{host, p, rooms, batch}, -1); err != nil || !bytes.Equal(fast, out) {
+				t.Fatalf("Edit.Inject gave %q (%v), InjectBootstrap %q", fast, err, out)
+			}
+			withRank, _ := InjectRank(out, 5)
+			if fast, err := e.Inject(&Boot{host, p, rooms, batch}, 5); err != nil || !bytes.Equal(fast, withRank) {
+				t.Fatalf("Edit.Inject with a rank gave %q (%v), InjectBootstrap then InjectRank %q", fast, err, withRank)
 			}
 		}
 	})

@@ -91,23 +91,27 @@ func Parse(route Route, body []byte, needText bool) (Info, error) {
 	return info, err
 }
 
-// ParseShared is Parse whose Text may alias body: a text that is one JSON
-// string without escapes (the usual long prompt) is not copied. Text is
-// then valid only as long as body is neither modified nor reused; the
-// caller must not keep it longer, nor hand it to anything that does.
-func ParseShared(route Route, body []byte, needText bool) (Info, error) {
-	info, _, err := parse(route, body, scanOpts{share: true}, needText)
-	return info, err
+// ParseEdit is Parse that also returns the Edit that sets the router's
+// fields (PD bootstrap fields, the data-parallel rank) in this body without
+// scanning it a second time.
+func ParseEdit(route Route, body []byte, needText bool) (Info, Edit, error) {
+	return parseEdit(route, body, scanOpts{}, needText)
 }
 
-// ParsePD is Parse for PD mode: it also returns the Bootstrap that adds the
-// bootstrap fields to this body without scanning it a second time.
-func ParsePD(route Route, body []byte, needText bool) (Info, Bootstrap, error) {
-	info, f, err := parse(route, body, scanOpts{}, needText)
+// ParseEditShared is ParseEdit whose Text may alias body: a text that is
+// one JSON string without escapes (the usual long prompt) is not copied.
+// Text is then valid only as long as body is neither modified nor reused;
+// the caller must not keep it longer, nor hand it to anything that does.
+func ParseEditShared(route Route, body []byte, needText bool) (Info, Edit, error) {
+	return parseEdit(route, body, scanOpts{share: true}, needText)
+}
+
+func parseEdit(route Route, body []byte, opts scanOpts, needText bool) (Info, Edit, error) {
+	info, f, err := parse(route, body, opts, needText)
 	if err != nil {
-		return info, Bootstrap{}, err
+		return info, Edit{}, err
 	}
-	return info, Bootstrap{body: body, open: f.open, last: f.last, cut: f.hasBootstrap()}, nil
+	return info, Edit{body: body, open: f.open, last: f.last, has: f.present(bootstrapKeys | rankKeys)}, nil
 }
 
 func parse(route Route, body []byte, opts scanOpts, needText bool) (Info, fields, error) {

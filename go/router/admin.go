@@ -68,7 +68,7 @@ func (rt *Router) healthGenerate(w http.ResponseWriter, r *http.Request, id stri
 		if wk == nil {
 			return writeErrorStatus(w, http.StatusServiceUnavailable, "no healthy "+p.Role.String()+" worker")
 		}
-		if err := rt.probe(r.Context(), n, wk.URL()+"/health_generate"); err != nil {
+		if err := rt.probe(r.Context(), n, wk.BaseURL()+"/health_generate"); err != nil {
 			rt.log.Warn("/health_generate failed", zap.String("request_id", id), zap.String("worker", wk.URL()), zap.Error(err))
 			return writeErrorStatus(w, http.StatusServiceUnavailable, "a "+p.Role.String()+" worker failed /health_generate (request id "+id+")")
 		}
@@ -84,14 +84,21 @@ func (rt *Router) listWorkers(w http.ResponseWriter, _ *http.Request, _ string) 
 	return http.StatusOK
 }
 
-// ListWorkers is the body of /list_workers (also used by the C API).
+// ListWorkers is the body of /list_workers (also used by the C API):
+// "urls" (and in PD mode one list per role) as the original; "stalled"
+// lists the workers stall detection holds out of rotation, and is present
+// only when there are some.
 func (rt *Router) ListWorkers() map[string][]string {
 	out := map[string][]string{}
 	urls := []string{}
+	var stalled []string
 	for _, p := range rt.pools() {
 		list := []string{}
 		for _, wk := range p.Registry.Snapshot() {
 			list = append(list, wk.URL())
+			if wk.Stalled() {
+				stalled = append(stalled, wk.URL())
+			}
 		}
 		if rt.PD() {
 			out[p.Role.String()] = list
@@ -99,6 +106,9 @@ func (rt *Router) ListWorkers() map[string][]string {
 		urls = append(urls, list...)
 	}
 	out["urls"] = urls
+	if len(stalled) > 0 {
+		out["stalled"] = stalled
+	}
 	return out
 }
 

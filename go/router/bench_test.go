@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,6 +62,28 @@ func BenchmarkRouterGenerate(b *testing.B) {
 				rt.ServeHTTP(rec, req)
 				if rec.Code != 200 {
 					b.Fatal(rec.Code, rec.Body.String())
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkReadBody is the cost of reading a request body of each size
+// into pooled chunks and one exact-size slice, under the router-wide budget.
+func BenchmarkReadBody(b *testing.B) {
+	for _, size := range []int{100, 16 << 10, 1 << 20} {
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			rt := benchRouter(b, nopRecorder{}, zapcore.ErrorLevel, policy.NewRoundRobin(false))
+			rt.bodies = &bodyBudget{max: 1 << 30}
+			body := strings.Repeat("a", size)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("POST", "/generate", strings.NewReader(body))
+				got, reserved, err := rt.readBody(httptest.NewRecorder(), req)
+				rt.bodies.give(reserved)
+				if err != nil || len(got) != size {
+					b.Fatal(err, len(got))
 				}
 			}
 		})

@@ -20,6 +20,11 @@ var (
 	ErrQueueTimeout = errors.New("timed out waiting for a free slot")
 	ErrUnauthorized = errors.New("unauthorized")
 	ErrMethod       = errors.New("method not allowed")
+	// ErrBodyTimeout: the client did not send its whole body in time (408).
+	ErrBodyTimeout = errors.New("request body read timed out")
+	// ErrBodyBudget: the router-wide cap on buffered request bodies is
+	// reached (429); the client may retry later.
+	ErrBodyBudget = errors.New("too many request bodies in flight")
 	// ErrLoop refuses a request that already went through maxHops routers.
 	ErrLoop = errors.New("forwarding loop detected")
 	// ErrShutdown is the cause the app cancels every request's context
@@ -43,9 +48,9 @@ func statusFor(err error) int {
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, ErrUnauthorized):
 		return http.StatusUnauthorized
-	case errors.Is(err, ErrQueueFull):
+	case errors.Is(err, ErrQueueFull), errors.Is(err, ErrBodyBudget):
 		return http.StatusTooManyRequests
-	case errors.Is(err, ErrQueueTimeout):
+	case errors.Is(err, ErrQueueTimeout), errors.Is(err, ErrBodyTimeout):
 		return http.StatusRequestTimeout
 	case errors.Is(err, ErrNoWorker), errors.Is(err, ErrShutdown):
 		return http.StatusServiceUnavailable

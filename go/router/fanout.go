@@ -43,7 +43,10 @@ func (rt *Router) flushCache(w http.ResponseWriter, r *http.Request, _ string) i
 		return writeError(w, err)
 	}
 	results := eachWorker(rt, func(wk *worker.Worker) string {
-		resp, err := rt.adminCall(r.Context(), n, http.MethodPost, wk.URL()+"/flush_cache")
+		if rank, ok := wk.DPRank(); ok && rank > 0 {
+			return "" // rank 0 flushes the server: SGLang flushes every rank
+		}
+		resp, err := rt.adminCall(r.Context(), n, http.MethodPost, wk.BaseURL()+"/flush_cache")
 		if err != nil {
 			return wk.URL() + ": " + err.Error()
 		}
@@ -102,7 +105,7 @@ func nonNil(l []workerLoad) []workerLoad {
 // fetchLoad returns a worker's own load from GET /get_load, -1 on failure,
 // for a request that went through hops routers.
 func (rt *Router) fetchLoad(ctx context.Context, hops int, wk *worker.Worker) int64 {
-	return worker.FetchLoad(ctx, rt.proxy.Client, wk.URL(), rt.workerHeader(hops), rt.opts.HealthTimeout)
+	return worker.FetchWorkerLoad(ctx, rt.proxy.Client, wk, rt.workerHeader(hops), rt.opts.HealthTimeout)
 }
 
 // workerHeader is what the router's own calls to workers carry on behalf of

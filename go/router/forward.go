@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/sglang-router-go/go/proxy"
+	"github.com/sgl-project/sglang-router-go/go/reqbody"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
@@ -24,7 +25,8 @@ type call struct {
 	id    string
 	path  string
 	body  []byte
-	hops  int // routers the request went through before this one
+	edit  reqbody.Edit // sets fields in a generation body; zero for other requests
+	hops  int          // routers the request went through before this one
 	start time.Time
 	extra [3]proxy.Field    // see extraHeaders
 	tried [4]*worker.Worker // backs forward's list of tried workers
@@ -72,10 +74,11 @@ func (rt *Router) forward(c *call, pick picker) int {
 func (rt *Router) attempt(c *call, wk *worker.Worker, final bool) (reply int, f failure) {
 	rt.acquire(wk)
 	defer rt.release(wk)
-	resp, err := rt.proxy.Send(c.ctx, c.r.Method, wk.URL()+c.path, c.r.Header, c.body, rt.extraHeaders(c))
+	resp, err := rt.proxy.Send(c.ctx, c.r.Method, wk.BaseURL()+c.path, c.r.Header, rt.bodyFor(c, wk), rt.extraHeaders(c))
 	if err != nil {
 		return 0, rt.failed(c, wk, classifyErr(c.ctx, err), err)
 	}
+	wk.Answered()
 	if o := classify(c.ctx, nil, resp.StatusCode); o.retryable() && !final {
 		proxy.Drain(resp)
 		return 0, rt.failed(c, wk, o, statusError(resp.StatusCode))
@@ -117,4 +120,33 @@ func (rt *Router) extraHeaders(c *call) []proxy.Field {
 		return c.extra[:3]
 	}
 	return c.extra[:2]
+}
+
+// bodyFor is c's body as wk receives it: for a data-parallel rank
+// (dp_aware) of a generation request, with "data_parallel_rank" set, so
+// SGLang's data-parallel controller sends it to that rank. Other bodies
+// go as they came.
+func (rt *Router) bodyFor(c *call, wk *worker.Worker) []byte {
+	rank := rankOf(wk)
+	if rank < 0 || c.body == nil {
+		return c.body
+	}
+	if c.edit.Body() == nil { // a large body parse left unscanned (unscannedAbove)
+		if b, err := reqbody.InjectRank(c.body, rank); err == nil {
+			return b
+		}
+		return c.body // malformed: the worker answers it
+	}
+	if b, err := c.edit.Inject(nil, rank); err == nil { // cannot fail: the body was validated
+		return b
+	}
+	return c.body
+}
+
+// rankOf is wk's data-parallel rank, or -1 for a whole server.
+func rankOf(wk *worker.Worker) int {
+	if rank, ok := wk.DPRank(); ok {
+		return rank
+	}
+	return -1
 }

@@ -19,17 +19,18 @@ func (rt *Router) generation(path string) handler {
 		if err != nil {
 			return writeError(w, err)
 		}
-		body, err := readBody(r, rt.opts.MaxPayloadSize)
+		body, reserved, err := rt.readBody(w, r)
+		defer rt.bodies.give(reserved)
 		if err != nil {
 			return writeError(w, err)
 		}
-		info, boot, err := rt.parse(kind, body)
+		info, edit, err := rt.parse(kind, body)
 		if err != nil {
 			return writeError(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
 		}
-		c := &call{w: w, r: r, id: id, path: path, body: body, hops: n, start: start}
+		c := &call{w: w, r: r, id: id, path: path, body: body, edit: edit, hops: n, start: start}
 		if rt.PD() {
-			return rt.forwardPD(c, info, boot)
+			return rt.forwardPD(c, info)
 		}
 		defer releaseBody(body) // forward is done with it when it returns
 		pool := rt.regular
@@ -51,20 +52,21 @@ func (rt *Router) generation(path string) handler {
 // policy ignores text does not look at the body at all: it needs nothing
 // from it, and scanning a 400 KB prompt would cost more than forwarding
 // it. Such a body, if malformed, gets the worker's 4xx instead of the
-// router's 400; smaller ones are still checked here.
+// router's 400; smaller ones are still checked here. (A data-parallel
+// rank is then set by a scan of its own; see bodyFor.)
 const unscannedAbove = 16 << 10
 
-// parse reads what routing needs from body; in PD mode also what adds the
-// bootstrap fields without scanning the body again.
-func (rt *Router) parse(kind reqbody.Route, body []byte) (reqbody.Info, reqbody.Bootstrap, error) {
+// parse reads what routing needs from body, and the Edit that sets the
+// router's fields in it without scanning it again. In regular mode the
+// text may alias body: it is used only to pick, while body is alive.
+func (rt *Router) parse(kind reqbody.Route, body []byte) (reqbody.Info, reqbody.Edit, error) {
 	if rt.PD() {
-		return reqbody.ParsePD(kind, body, rt.textNeeded)
+		return reqbody.ParseEdit(kind, body, rt.textNeeded)
 	}
 	if !rt.textNeeded && len(body) > unscannedAbove {
-		return reqbody.Info{}, reqbody.Bootstrap{}, nil
+		return reqbody.Info{}, reqbody.Edit{}, nil
 	}
-	info, err := reqbody.ParseShared(kind, body, rt.textNeeded) // the text is used while body is alive only (pick)
-	return info, reqbody.Bootstrap{}, err
+	return reqbody.ParseEditShared(kind, body, rt.textNeeded)
 }
 
 func routeKind(path string) reqbody.Route {

@@ -30,13 +30,13 @@ const maxBatch = 1 << 16
 // anything reached the client, another worker of that leg's pool is paired
 // with the other leg's worker, under a new bootstrap room. Both workers'
 // load counts last until the answer is delivered.
-func (rt *Router) forwardPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) int {
+func (rt *Router) forwardPD(c *call, info reqbody.Info) int {
 	if info.BatchSize > maxBatch {
 		return writeError(c.w, fmt.Errorf("%w: batch of %d exceeds %d entries", ErrBadRequest, info.BatchSize, maxBatch))
 	}
 	cancel := rt.withDeadline(c)
 	defer cancel()
-	reply := rt.retryPD(c, info, boot)
+	reply := rt.retryPD(c, info)
 	rt.rec.RecordPDRequest(c.path, time.Since(c.start))
 	if _, o, _ := unpackReply(reply); o != outcomeNone && o != outcomeOK {
 		rt.rec.RecordPDError(o.errorType())
@@ -46,7 +46,7 @@ func (rt *Router) forwardPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) 
 
 // retryPD runs attempts until one answers the client or the class of a
 // failure, the retry budget or the pools end the request.
-func (rt *Router) retryPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) int {
+func (rt *Router) retryPD(c *call, info reqbody.Info) int {
 	pre, dec := rt.prefill.pick(info.Text, nil), rt.decode.pick(info.Text, nil)
 	var tried []*worker.Worker
 	var last failure
@@ -62,7 +62,7 @@ func (rt *Router) retryPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) in
 			return rt.fail(c, last)
 		}
 		final := n >= rt.opts.Retry.MaxRetries
-		reply, f := rt.attemptPD(c, info, boot, pre, dec, final)
+		reply, f := rt.attemptPD(c, info, pre, dec, final)
 		if reply != 0 {
 			return reply
 		}
@@ -84,8 +84,8 @@ func (rt *Router) retryPD(c *call, info reqbody.Info, boot reqbody.Bootstrap) in
 // handler reply once the client got an answer (or left); else, with reply
 // 0, the failure that may be retried. A leg's own error answer is passed
 // on whole when it is not to be retried.
-func (rt *Router) attemptPD(c *call, info reqbody.Info, boot reqbody.Bootstrap, pre, dec *worker.Worker, final bool) (reply int, f failure) {
-	body, err := boot.Inject(bootstrapHost(pre.URL()), pre.BootstrapPort(), newRooms(info.BatchSize), info.BatchSize > 0)
+func (rt *Router) attemptPD(c *call, info reqbody.Info, pre, dec *worker.Worker, final bool) (reply int, f failure) {
+	bodies, err := pdBodies(c.edit, info, pre, dec)
 	if err != nil {
 		return writeError(c.w, fmt.Errorf("%w: %v", ErrBadRequest, err)), failure{}
 	}
@@ -94,7 +94,7 @@ func (rt *Router) attemptPD(c *call, info reqbody.Info, boot reqbody.Bootstrap, 
 	defer rt.release(pre)
 	rt.acquire(dec)
 	defer rt.release(dec)
-	p := rt.sendPair(c, pre, dec, body, info.ReturnLogprob)
+	p := rt.sendPair(c, pre, dec, bodies, info.ReturnLogprob)
 	defer p.close()
 	if l := p.failed; l != nil {
 		if l.err == nil && (final || !l.o.retryable()) { // an error status: its answer, unread
@@ -140,21 +140,25 @@ type pair struct {
 	failed   *leg
 }
 
-// sendPair sends body to both workers at once (the decode worker waits for
+// sendPair sends bodies[0] to the prefill, bodies[1] to the decode worker at once (the decode worker waits for
 // the prefill's KV cache, so neither may wait for the other) and returns
 // when the decode answered (its headers) and the prefill answered and its
 // answer was read (kept when keep, to merge its logprobs), or when a leg
 // failed. Then the other leg is cancelled at once: a decode would wait for
 // a KV cache that never comes, a prefill would compute one nobody reads.
-func (rt *Router) sendPair(c *call, pre, dec *worker.Worker, body []byte, keep bool) *pair {
+func (rt *Router) sendPair(c *call, pre, dec *worker.Worker, bodies [2][]byte, keep bool) *pair {
 	p := &pair{pre: leg{wk: pre}, dec: leg{wk: dec}}
 	extra := rt.extraHeaders(c)
 	done := make(chan *leg, 2)
-	for _, l := range []*leg{&p.pre, &p.dec} {
+	for i, l := range []*leg{&p.pre, &p.dec} {
+		body := bodies[i]
 		ctx, cancel := context.WithCancel(c.ctx)
 		l.cancel = cancel
 		go func() {
-			l.resp, l.err = rt.proxy.Send(ctx, http.MethodPost, l.wk.URL()+c.path, c.r.Header, body, extra)
+			l.resp, l.err = rt.proxy.Send(ctx, http.MethodPost, l.wk.BaseURL()+c.path, c.r.Header, body, extra)
+			if l.err == nil {
+				l.wk.Answered()
+			}
 			l.o = classify(c.ctx, l.err, statusOf(l.resp))
 			if l == &p.pre && l.o == outcomeOK {
 				if l.body, l.err = readPrefill(l.resp, keep); l.err != nil {
@@ -245,6 +249,45 @@ func newRooms(batch int) []uint64 {
 	for i := range rooms {
 		_, _ = rand.Read(b[:])
 		rooms[i] = binary.LittleEndian.Uint64(b[:]) >> 1
+	}
+	return rooms
+}
+
+// pdBodies are the bodies of a PD pair under fresh bootstrap rooms: the
+// same for both legs, or under dp_aware each with its leg's own rank.
+func pdBodies(e reqbody.Edit, info reqbody.Info, pre, dec *worker.Worker) ([2][]byte, error) {
+	boot := &reqbody.Boot{Host: bootstrapHost(pre.BaseURL()), Port: pre.BootstrapPort(),
+		Rooms: alignRooms(newRooms(info.BatchSize), pre), Batch: info.BatchSize > 0}
+	p, err := e.Inject(boot, rankOf(pre))
+	if err != nil || rankOf(dec) == rankOf(pre) {
+		return [2][]byte{p, p}, err
+	}
+	d, err := e.Inject(boot, rankOf(dec))
+	return [2][]byte{p, d}, err
+}
+
+// maxRoom is the largest bootstrap room newRooms makes.
+const maxRoom = 1<<63 - 1
+
+// alignRooms makes each room name pre's data-parallel rank when pre is one
+// (dp_aware): room % dp_size == rank. A decode server finds the prefill
+// rank that holds a request's KV cache as bootstrap_room % dp_size, and a
+// prefill server without an explicit rank picks its rank the same way, so
+// the room and the rank sent in data_parallel_rank must agree. Each leg
+// gets its own rank in its body (pdBodies): SGLang's decode server runs its
+// own ranks.
+func alignRooms(rooms []uint64, pre *worker.Worker) []uint64 {
+	rank, ok := pre.DPRank()
+	n := uint64(pre.DPSize())
+	if !ok || n == 0 {
+		return rooms
+	}
+	for i, r := range rooms {
+		a := r/n*n + uint64(rank)
+		if a > maxRoom {
+			a -= n
+		}
+		rooms[i] = a
 	}
 	return rooms
 }

@@ -17,7 +17,12 @@ import (
 
 // Options are the router's request-path settings, taken from config.Config.
 type Options struct {
-	MaxPayloadSize     int64
+	MaxPayloadSize int64
+	// BodyReadTimeout bounds reading one request body (408 past it).
+	BodyReadTimeout time.Duration
+	// MaxBufferedBody caps the bytes of request bodies buffered at once
+	// across all requests (429 past it); <= 0: no cap.
+	MaxBufferedBody    int64
 	RequestTimeout     time.Duration
 	Retry              RetryPolicy
 	RequestIDHeaders   []string // lower-case header names, first present wins
@@ -70,6 +75,7 @@ type Router struct {
 	admin      keyring // empty: admin routes open
 	clients    keyring // empty: request routes open
 	ids        *idSource
+	bodies     *bodyBudget
 	limiter    *limiter
 	routes     map[string]route
 	textNeeded bool     // some pool's policy routes on request text
@@ -106,6 +112,7 @@ func New(opts Options, d Deps) *Router {
 		proxy: &proxy.Proxy{Client: d.Client, Plain: d.Plain}, rec: d.Recorder, log: d.Log, workers: d.Workers,
 		admin: newKeyring(opts.AdminAPIKey), clients: newKeyring(opts.ClientAPIKeys...),
 		ids: newIDSource(), limiter: newLimiter(opts),
+		bodies: &bodyBudget{max: opts.MaxBufferedBody},
 	}
 	if opts.APIKey != "" {
 		rt.bearer = "Bearer " + opts.APIKey

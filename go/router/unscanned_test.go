@@ -11,6 +11,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sgl-project/sglang-router-go/go/upstream"
+	"github.com/sgl-project/sglang-router-go/go/worker"
+	"github.com/sgl-project/sglang-router-go/go/worker/workertest"
 )
 
 // A large body is forwarded unread when the policy ignores text: a
@@ -99,6 +101,42 @@ func TestBodyClasses(t *testing.T) {
 		}
 		if b := bodyBuffer(n); int64(len(b)) != n {
 			t.Errorf("bodyBuffer(%d) has %d bytes", n, len(b))
+		}
+	}
+}
+
+// A large body left unscanned still gets its data-parallel rank when it
+// goes to a rank worker; a malformed one goes as it came.
+func TestUnscannedBodyStillGetsItsRank(t *testing.T) {
+	fw := workertest.New(t, "w0")
+	pool := &Pool{Role: worker.Regular, Registry: worker.NewRegistry(), Policy: firstPolicy{}}
+	w := worker.NewRank(fw.URL, 1, 2, worker.Regular, nil)
+	w.SetHealthy(true)
+	if err := pool.Registry.Add(w); err != nil {
+		t.Fatal(err)
+	}
+	rt := New(testOptions(), Deps{Regular: pool, Client: &http.Client{}, Plain: upstream.New(upstream.Options{}),
+		Recorder: nopRecorder{}, Log: zap.NewNop()})
+	srv := httptest.NewServer(rt)
+	defer srv.Close()
+	prompt := strings.Repeat("a", unscannedAbove)
+	for i, c := range []struct {
+		body, want string
+	}{
+		{`{"text":"` + prompt + `"}`, `"data_parallel_rank":1`},
+		{`{"text":"` + prompt + `"`, ""},
+	} {
+		resp, err := http.Post(srv.URL+"/generate", "application/json", strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := string(fw.Requests()[i].Body)
+		if c.want == "" && got != c.body {
+			t.Errorf("malformed body changed on its way: %d bytes, sent %d", len(got), len(c.body))
+		}
+		if c.want != "" && !strings.Contains(got, c.want) {
+			t.Errorf("worker got no %s: ...%s", c.want, got[max(0, len(got)-60):])
 		}
 	}
 }

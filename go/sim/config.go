@@ -40,8 +40,13 @@ type Config struct {
 	Tokenizer string `json:"tokenizer"` // words (default) or bytes4
 	VocabSize int    `json:"vocab_size"`
 
-	CacheCapacityTokens int `json:"cache_capacity_tokens"` // prefix cache size; default 262144, -1 = no cache
-	BlockSize           int `json:"block_size"`            // tokens per cache block; default 16
+	CacheCapacityTokens int `json:"cache_capacity_tokens"` // prefix cache size (of each rank); default 262144, -1 = no cache
+	// DPSize is the server's data-parallel size (SGLang --dp-size with
+	// data-parallel attention): /get_server_info reports it, each rank has
+	// its own prefix cache, and a request's data_parallel_rank picks the
+	// rank (round robin without one). Default 1, at most 64.
+	DPSize    int `json:"dp_size"`
+	BlockSize int `json:"block_size"` // tokens per cache block; default 16
 
 	MaxRunningRequests int `json:"max_running_requests"` // running batch bound; default 64
 	// MaxQueue bounds the FIFO queue behind a full batch: 0 = unbounded
@@ -111,6 +116,7 @@ func (c Config) WithDefaults() Config {
 	setInt(&c.VocabSize, 32000)
 	setInt(&c.CacheCapacityTokens, 1<<18)
 	setInt(&c.BlockSize, 16)
+	setInt(&c.DPSize, 1)
 	setInt(&c.MaxRunningRequests, 64)
 	setInt(&c.DefaultMaxNewTokens, 128)
 	setFloat(&c.PrefillTokensPerSec, 10000)
@@ -135,6 +141,7 @@ func (c Config) Validate() error {
 		{c.DisaggregationBootstrapPort < 1 || c.DisaggregationBootstrapPort > 65535, "disaggregation_bootstrap_port out of range"},
 		{c.VocabSize < 2, "vocab_size must be >= 2"},
 		{c.BlockSize < 1, "block_size must be >= 1"},
+		{c.DPSize < 1 || c.DPSize > maxDPSize, "dp_size must be in [1, 64]"},
 		{c.CacheCapacityTokens < -1, "cache_capacity_tokens must be -1 (no cache), 0 (default) or positive"},
 		{c.MaxRunningRequests < 1, "max_running_requests must be >= 1"},
 		{c.MaxQueue < -1, "max_queue must be -1 (no queue), 0 (unbounded) or a positive bound"},

@@ -13,7 +13,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	}
 	want := Config{
 		Host: "127.0.0.1", Workers: 3, Role: RolePrefill, Model: "sim-model", Tokenizer: TokenizerWords,
-		VocabSize: 32000, CacheCapacityTokens: 1 << 18, BlockSize: 16, MaxRunningRequests: 64,
+		VocabSize: 32000, CacheCapacityTokens: 1 << 18, BlockSize: 16, DPSize: 1, MaxRunningRequests: 64,
 		PrefillTokensPerSec: 10000, DecodeTokensPerSec: 50, TimeScale: 0.01, DefaultMaxNewTokens: 128,
 		LoadFormat: LoadFormatObject, BootstrapTimeoutMs: 30000, DisaggregationBootstrapPort: 8998,
 	}

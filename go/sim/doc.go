@@ -6,7 +6,7 @@
 // One Server is an engine behind SGLang's HTTP API (/generate,
 // /v1/chat/completions, /v1/completions, /health, /health_generate,
 // /get_server_info, /get_model_info, /v1/models, /get_load, /flush_cache,
-// /metrics). NewServer gives an http.Handler for httptest; StartCluster
+// /metrics), plus /sim/faults to make it sick at run time (LiveFaults). NewServer gives an http.Handler for httptest; StartCluster
 // runs Config.Workers of them on loopback ports.
 //
 // Tokenizer (Config.Tokenizer): "words" makes each whitespace-separated

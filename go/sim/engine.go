@@ -15,6 +15,7 @@ type job struct {
 	prompt []int // token ids
 	out    output
 	room   *roomRef // PD: the bootstrap room of this sequence
+	rank   int      // data-parallel rank that serves it (its prefix cache)
 
 	ticket    *ticket
 	cached    int // prompt tokens found in the prefix cache
@@ -57,7 +58,7 @@ type engine struct {
 	role  string
 	clock Clock
 	tok   tokenizer
-	cache *prefixCache
+	cache *rankCaches // one prefix cache per data-parallel rank
 	sched *scheduler
 	lane  prefillLane
 	stats *counters
@@ -87,7 +88,7 @@ func (e *engine) admit(jobs []*job) error {
 			j.arrival = now
 		}
 		if e.role != RoleDecode {
-			j.cached = e.cache.admit(j.prompt)
+			j.cached = e.cache.admit(j.rank, j.prompt)
 		}
 	}
 	return nil
@@ -176,7 +177,7 @@ func (e *engine) finish(j *job) {
 	j.e2e = e.clock.Now().Sub(j.arrival)
 	if e.role != RoleDecode {
 		seq := make([]int, 0, len(j.prompt)+len(j.out.ids))
-		e.cache.insert(append(append(seq, j.prompt...), j.out.ids...))
+		e.cache.insert(j.rank, append(append(seq, j.prompt...), j.out.ids...))
 	}
 	e.stats.requests.Add(1)
 	e.stats.promptTokens.Add(int64(len(j.prompt)))

@@ -68,6 +68,9 @@ func readBody(r *http.Request) ([]byte, error) {
 // number n (from 1): an injected 500, a hang, or a crash. It reports
 // whether it answered the request.
 func (s *Server) generationFault(w http.ResponseWriter, r *http.Request, n int64) bool {
+	if s.liveFault(w, r) {
+		return true
+	}
 	if !s.faulty {
 		return false
 	}
@@ -82,8 +85,7 @@ func (s *Server) generationFault(w http.ResponseWriter, r *http.Request, n int64
 		return true
 	}
 	if cfg.FaultHang {
-		<-r.Context().Done()
-		panic(http.ErrAbortHandler) // never answer: drop the connection
+		s.hang(r)
 	}
 	return false
 }

@@ -49,6 +49,10 @@ func (s *Server) prepare(ctx context.Context, req *request) ([]*job, error) {
 	if err != nil {
 		return nil, err
 	}
+	ranks, err := s.ranksFor(req.pd.DataParallelRank, refs, req.sequences())
+	if err != nil {
+		return nil, err
+	}
 	jobs := make([]*job, 0, req.sequences())
 	arrival := s.eng.clock.Now()
 	for i, prompt := range req.prompts {
@@ -58,6 +62,7 @@ func (s *Server) prepare(ctx context.Context, req *request) ([]*job, error) {
 		}
 		for k := range req.n {
 			j := &job{idx: len(jobs), prompt: prompt, arrival: arrival, out: s.eng.tok.generate(s.cfg.Seed, prompt, k, maxNew)}
+			j.rank = ranks[j.idx]
 			if refs != nil {
 				j.room = refs[j.idx]
 			}

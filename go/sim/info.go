@@ -21,11 +21,8 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 // healthGenerate is /health_generate: like /health, but it is a
 // generation, so it hangs when generation hangs.
 func (s *Server) healthGenerate(w http.ResponseWriter, r *http.Request) {
-	if s.faulty && s.cfg.FaultHang {
-		ctx, cancel := s.withBase(r.Context())
-		defer cancel()
-		<-ctx.Done()
-		panic(http.ErrAbortHandler)
+	if (s.faulty && s.cfg.FaultHang) || s.liveFaults().Hang {
+		s.hang(r)
 	}
 	s.health(w, r)
 }
@@ -54,10 +51,10 @@ func (s *Server) serverInfo(w http.ResponseWriter, _ *http.Request) {
 		"max_running_requests":          s.cfg.MaxRunningRequests,
 		"max_queued_requests":           s.cfg.MaxQueue,
 		"page_size":                     s.cfg.BlockSize,
-		"max_total_num_tokens":          s.eng.cache.capacity(),
+		"max_total_num_tokens":          s.eng.cache.perRank(),
 		"context_length":                contextLength,
 		"tp_size":                       1,
-		"dp_size":                       1,
+		"dp_size":                       s.cfg.DPSize,
 		"version":                       simVersion,
 		"internal_states": []map[string]any{{
 			"load":                l.RunningTokens + l.WaitingTokens,

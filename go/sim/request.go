@@ -33,12 +33,14 @@ type request struct {
 	pd           pdFields
 }
 
-// pdFields are the bootstrap fields the router adds in PD mode: scalars,
-// or lists with one entry per sequence.
+// pdFields are the fields a router adds: in PD mode the bootstrap fields
+// (scalars, or lists with one entry per sequence), with dp_aware the rank.
 type pdFields struct {
 	BootstrapHost json.RawMessage `json:"bootstrap_host"`
 	BootstrapPort json.RawMessage `json:"bootstrap_port"`
 	BootstrapRoom json.RawMessage `json:"bootstrap_room"`
+	// DataParallelRank picks the data-parallel rank (dp_aware routers).
+	DataParallelRank json.RawMessage `json:"data_parallel_rank"`
 }
 
 // sequences is the number of jobs the request makes.

@@ -21,6 +21,7 @@ type Server struct {
 	cfg    Config
 	index  int
 	faulty bool // the Fault* fields apply to this server
+	live   atomic.Pointer[LiveFaults]
 	eng    *engine
 	reg    *prometheus.Registry
 	roomc  *roomClient
@@ -72,7 +73,7 @@ func NewServer(cfg Config, index int, opts ...Option) (*Server, error) {
 		role:  cfg.Role,
 		clock: RealClock{},
 		tok:   newTokenizer(cfg.Tokenizer, cfg.VocabSize),
-		cache: newPrefixCache(cfg.CacheCapacityTokens, cfg.BlockSize),
+		cache: newRankCaches(cfg.DPSize, cfg.CacheCapacityTokens, cfg.BlockSize),
 		sched: newScheduler(cfg.MaxRunningRequests, cfg.MaxQueue),
 		stats: &counters{},
 		rooms: newRoomRegistry(),
@@ -152,6 +153,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/models", s.models)
 	mux.HandleFunc("GET /get_load", s.getLoad)
 	mux.HandleFunc("/flush_cache", s.flushCache)
+	mux.HandleFunc("/sim/faults", s.faults)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	return s.guard(mux)
 }

@@ -35,6 +35,7 @@ type breaker struct {
 	failures    int
 	successes   int
 	lastFailure time.Time
+	sawDown     bool // a health check failed since the last one passed
 }
 
 func (b *breaker) allow(now time.Time) bool {
@@ -86,6 +87,28 @@ func (b *breaker) record(ok bool, now time.Time) (opened bool) {
 	return false
 }
 
+// healthChecked lets health checks end a cool-down early: a worker that
+// failed a check and then passes one again was most likely restarted, so an
+// open circuit goes half-open at once and live traffic decides. A worker
+// whose checks pass throughout keeps its cool-down: its failures are in
+// answering requests, which the check does not see.
+func (b *breaker) healthChecked(ok bool, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !ok {
+		b.sawDown = true
+		return
+	}
+	if !b.sawDown {
+		return
+	}
+	b.sawDown = false
+	if until := b.openUntil.Load(); until != 0 && now.UnixNano() < until {
+		b.openUntil.Store(now.UnixNano())
+		b.successes = 0
+	}
+}
+
 // WithBreaker configures the circuit breaker; call it before the worker is
 // shared (it is not synchronised).
 func (w *Worker) WithBreaker(cfg BreakerConfig) *Worker {
@@ -99,5 +122,11 @@ func (w *Worker) RecordOutcome(ok bool, now time.Time) (opened bool) {
 	return w.breaker.record(ok, now)
 }
 
-// CircuitState is CircuitClosed, CircuitOpen or CircuitHalfOpen.
-func (w *Worker) CircuitState(now time.Time) int { return w.breaker.state(now) }
+// CircuitState is CircuitClosed, CircuitOpen, CircuitHalfOpen, or
+// CircuitStalled while stall detection holds the worker out of rotation.
+func (w *Worker) CircuitState(now time.Time) int {
+	if w.Stalled() {
+		return CircuitStalled
+	}
+	return w.breaker.state(now)
+}

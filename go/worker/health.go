@@ -69,15 +69,16 @@ func (c *Checker) Run(ctx context.Context, regs ...*Registry) {
 	}
 }
 
-// CheckAll checks every worker concurrently and returns when all are done.
+// CheckAll checks every server concurrently and returns when all are done.
+// The data-parallel ranks of one server share its probe.
 func (c *Checker) CheckAll(ctx context.Context, regs ...*Registry) {
 	var wg sync.WaitGroup
 	for _, reg := range regs {
-		for _, w := range reg.Snapshot() {
+		for _, ws := range byServer(reg.Snapshot()) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				c.CheckOne(ctx, w)
+				c.checkServer(ctx, ws)
 			}()
 		}
 	}
@@ -86,12 +87,22 @@ func (c *Checker) CheckAll(ctx context.Context, regs ...*Registry) {
 
 // CheckOne runs one health check on w and applies its result.
 func (c *Checker) CheckOne(ctx context.Context, w *Worker) bool {
-	ok := Probe(ctx, c.Client, c.HealthURL(w.url), c.Timeout)
+	return c.checkServer(ctx, []*Worker{w})
+}
+
+// checkServer probes the server of ws (workers with one base URL) once and
+// applies the result to each.
+func (c *Checker) checkServer(ctx context.Context, ws []*Worker) bool {
+	ok := Probe(ctx, c.Client, c.HealthURL(ws[0].base), c.Timeout)
 	if ctx.Err() != nil {
 		return ok // shutting down: a cancelled probe says nothing about the worker
 	}
-	if w.RecordHealth(ok, c.FailureThreshold, c.SuccessThreshold) && c.OnChange != nil {
-		c.OnChange(w, ok)
+	now := time.Now()
+	for _, w := range ws {
+		w.breaker.healthChecked(ok, now)
+		if w.RecordHealth(ok, c.FailureThreshold, c.SuccessThreshold) && c.OnChange != nil {
+			c.OnChange(w, ok)
+		}
 	}
 	return ok
 }

@@ -5,39 +5,53 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
 
-// FetchLoad returns a worker's own load from GET {url}/get_load, or -1 on
+// FetchWorkerLoad returns w's own load from GET {base}/get_load (for a
+// data-parallel rank, the rank's entry of its server's answer), or -1 on
 // any failure. header is added to the request (e.g. Authorization).
-func FetchLoad(ctx context.Context, client *http.Client, url string, header http.Header, timeout time.Duration) int64 {
+func FetchWorkerLoad(ctx context.Context, client *http.Client, w *Worker, header http.Header, timeout time.Duration) int64 {
+	data, ok := fetchLoadBody(ctx, client, w.base, header, timeout)
+	if !ok {
+		return -1
+	}
+	return ParseRankLoad(data, w.rank)
+}
+
+// fetchLoadBody returns the body of a 2xx answer of GET {url}/get_load.
+func fetchLoadBody(ctx context.Context, client *http.Client, url string, header http.Header, timeout time.Duration) ([]byte, bool) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/get_load", nil)
 	if err != nil {
-		return -1
+		return nil, false
 	}
 	for k, v := range header {
 		req.Header[k] = v
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return -1
+		return nil, false
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil || resp.StatusCode/100 != 2 {
-		return -1
-	}
-	return ParseLoad(data)
+	return data, err == nil && resp.StatusCode/100 == 2
 }
 
 // ParseLoad reads a /get_load body; -1 if it holds no load figure. SGLang
 // answers an object or, with data parallelism, a list of objects; the load
 // is the sum of their "num_reqs" (or "load") fields.
-func ParseLoad(data []byte) int64 {
+func ParseLoad(data []byte) int64 { return ParseRankLoad(data, -1) }
+
+// ParseRankLoad is ParseLoad for data-parallel rank rank (-1: the whole
+// server): only the list entries whose "dp_rank" is rank count. An answer
+// without per-rank entries gives the server's figure.
+func ParseRankLoad(data []byte, rank int) int64 {
 	type entry struct {
+		DPRank  *int   `json:"dp_rank"`
 		NumReqs *int64 `json:"num_reqs"`
 		Load    *int64 `json:"load"`
 	}
@@ -48,6 +62,9 @@ func ParseLoad(data []byte) int64 {
 			return -1
 		}
 		list = []entry{one}
+	}
+	if rank >= 0 && slices.ContainsFunc(list, func(e entry) bool { return e.DPRank != nil && *e.DPRank == rank }) {
+		list = slices.DeleteFunc(list, func(e entry) bool { return e.DPRank == nil || *e.DPRank != rank })
 	}
 	total, found := int64(0), false
 	for _, e := range list {
@@ -64,15 +81,23 @@ func ParseLoad(data []byte) int64 {
 	return total
 }
 
-// PollLoads sets every worker's polled load from /get_load, concurrently.
+// PollLoads sets every worker's polled load from /get_load, concurrently:
+// one request per server, its data-parallel ranks each taking their entry.
 func PollLoads(ctx context.Context, client *http.Client, header http.Header, timeout time.Duration, regs ...*Registry) {
 	var wg sync.WaitGroup
 	for _, reg := range regs {
-		for _, w := range reg.Snapshot() {
+		for _, ws := range byServer(reg.Snapshot()) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				w.SetPolledLoad(FetchLoad(ctx, client, w.url, header, timeout))
+				data, ok := fetchLoadBody(ctx, client, ws[0].base, header, timeout)
+				for _, w := range ws {
+					load := int64(-1)
+					if ok {
+						load = ParseRankLoad(data, w.rank)
+					}
+					w.SetPolledLoad(load)
+				}
 			}()
 		}
 	}

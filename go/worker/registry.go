@@ -83,6 +83,47 @@ func (r *Registry) Remove(url string) (*Worker, error) {
 	return removed, nil
 }
 
+// RemoveServer deletes every worker whose base URL is base (a server and
+// all its data-parallel ranks) and notifies listeners of each. It returns
+// them in registry order, or ErrNotFound.
+func (r *Registry) RemoveServer(base string) ([]*Worker, error) {
+	r.mu.Lock()
+	old := r.Snapshot()
+	var removed []*Worker
+	next := make([]*Worker, 0, len(old))
+	for _, x := range old {
+		if x.base == base {
+			removed = append(removed, x)
+		} else {
+			next = append(next, x)
+		}
+	}
+	if len(removed) == 0 {
+		r.mu.Unlock()
+		return nil, ErrNotFound
+	}
+	r.snap.Store(&next)
+	listeners := append([]func(*Worker){}, r.listeners...)
+	r.mu.Unlock()
+	for _, w := range removed {
+		for _, f := range listeners {
+			f(w)
+		}
+	}
+	return removed, nil
+}
+
+// HasServer reports whether a worker (or a rank) of the server at base is
+// present.
+func (r *Registry) HasServer(base string) bool {
+	for _, w := range r.Snapshot() {
+		if w.base == base {
+			return true
+		}
+	}
+	return false
+}
+
 // OnRemove registers f to run after a worker is removed.
 func (r *Registry) OnRemove(f func(*Worker)) {
 	r.mu.Lock()

@@ -107,7 +107,7 @@ func NormalizeURL(raw string) (string, error) {
 	case u.Opaque != "" || u.Host == "":
 		return bad("missing host (use http://host:port)")
 	case u.User != nil:
-		return bad("credentials (user:password@) are not allowed; the router authenticates to workers with --api-key")
+		return bad("credentials (user:password@) are not allowed; the router authenticates to workers with --api-key (a data-parallel rank, URL@R, is added and removed with its server's URL)")
 	case u.RawQuery != "" || u.ForceQuery:
 		return bad("a query (?...) is not allowed")
 	case u.Fragment != "" || strings.Contains(raw, "#"):

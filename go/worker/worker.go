@@ -4,6 +4,7 @@
 package worker
 
 import (
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -31,7 +32,10 @@ func (r Role) String() string {
 // live state is atomic, so a Worker is safe for concurrent use and a
 // registry update never resets counters (the same *Worker is carried over).
 type Worker struct {
-	url           string
+	url           string // identity: base, or base@rank for a data-parallel rank
+	base          string // where requests go
+	rank          int    // data-parallel rank; -1 for a whole server
+	dpSize        int    // the server's dp_size for a rank; 0 for a whole server
 	role          Role
 	bootstrapPort *int // prefill only; nil means "none"
 
@@ -42,18 +46,45 @@ type Worker struct {
 	healthy    atomic.Bool
 	breaker    breaker
 	healthRuns healthCounter
+	progress   progress
 }
 
 // New returns a worker that is not yet healthy: it becomes healthy when a
 // health check passes (or MarkHealthy is called).
 func New(url string, role Role, bootstrapPort *int) *Worker {
-	w := &Worker{url: url, role: role, bootstrapPort: bootstrapPort}
+	w := &Worker{url: url, base: url, rank: -1, role: role, bootstrapPort: bootstrapPort}
 	w.polled.Store(-1)
 	return w
 }
 
+// NewRank returns a worker for data-parallel rank rank of the server at
+// base (SGLang with data-parallel attention): a routable unit with its own
+// load, health verdict and breaker, named base@rank as the original router
+// names it. Requests go to base and carry the rank in their body.
+func NewRank(base string, rank, dpSize int, role Role, bootstrapPort *int) *Worker {
+	w := New(base, role, bootstrapPort)
+	w.url, w.rank, w.dpSize = RankURL(base, rank), rank, dpSize
+	return w
+}
+
+// RankURL is the name of rank of the server at base: base@rank.
+func RankURL(base string, rank int) string { return base + "@" + strconv.Itoa(rank) }
+
+// URL is the worker's identity: its base URL, or base@rank for a
+// data-parallel rank. It keys the registry, policy state and metrics.
 func (w *Worker) URL() string { return w.url }
-func (w *Worker) Role() Role  { return w.role }
+
+// BaseURL is where requests, health checks and load polls go.
+func (w *Worker) BaseURL() string { return w.base }
+
+// DPRank is the data-parallel rank this worker stands for, and false for a
+// whole server.
+func (w *Worker) DPRank() (int, bool) { return w.rank, w.rank >= 0 }
+
+// DPSize is the dp_size of a rank's server, 0 for a whole server.
+func (w *Worker) DPSize() int { return w.dpSize }
+
+func (w *Worker) Role() Role { return w.role }
 
 // BootstrapPort is the prefill bootstrap port, or nil.
 func (w *Worker) BootstrapPort() *int { return w.bootstrapPort }
@@ -102,8 +133,8 @@ func (w *Worker) Healthy() bool { return w.healthy.Load() }
 // SetHealthy sets the health verdict directly (tests, startup).
 func (w *Worker) SetHealthy(ok bool) { w.healthy.Store(ok) }
 
-// Available reports whether the worker may be picked now: healthy and its
-// circuit not open.
+// Available reports whether the worker may be picked now: healthy, its
+// circuit not open and not stalled.
 func (w *Worker) Available(now time.Time) bool {
-	return w.healthy.Load() && w.breaker.allow(now)
+	return w.healthy.Load() && !w.progress.stalled.Load() && w.breaker.allow(now)
 }

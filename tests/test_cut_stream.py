@@ -55,8 +55,9 @@ def cutting_worker():
 
 
 def test_openai_client_raises_on_a_cut_stream(cutting_worker, free_port):
+    # The cutting worker answers nothing but the stream it cuts, so its model is given.
     router = Router(worker_urls=[cutting_worker], port=free_port(), prometheus_port=free_port(),
-                    worker_startup_check_interval=1)
+                    worker_startup_check_interval=1, worker_models={cutting_worker: "m"})
     with router.serve_in_background() as r:
         assert wait_until(lambda: requests.get(r.url + "/readiness", timeout=1).status_code == 200, timeout=15)
         client = openai.OpenAI(base_url=r.url + "/v1", api_key="unused", max_retries=0)

@@ -293,6 +293,7 @@ def test_first_signal_lets_in_flight_requests_finish_second_one_forces_exit(fake
         assert proc.wait(timeout=5) == 0
 
         proc, url = _start_cli(tmp_path, "--worker-urls", w.url, "--shutdown-grace-period-secs", "30")
+        assert wait_until(lambda: get_json(url + "/readiness")[0] == 200)  # the worker checked, its model known
         w.knobs.delay = 10
         threading.Thread(target=lambda: _status_of(url + "/generate"), daemon=True).start()
         assert wait_until(lambda: w.count("/generate") == 2)

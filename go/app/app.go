@@ -64,6 +64,7 @@ type App struct {
 	pendingAdds chan struct{}
 	addMu       sync.Mutex  // makes an add's final check and insertion one step
 	everHealthy atomic.Bool // a health check has passed on some worker
+	modelWarned sync.Map    // server URL -> true once a failure to learn its model was logged
 	// dpStatic are the configured workers whose ranks dp_aware learns
 	// once each server answers (see addDPStatic); set by New only.
 	dpStatic   []dpStaticWorker

@@ -76,6 +76,7 @@ func New(cfg config.Config, opts Options) (*App, error) {
 		Endpoint:         cfg.HealthCheckEndpoint,
 		FailureThreshold: cfg.HealthFailureThreshold, SuccessThreshold: cfg.HealthSuccessThreshold,
 		OnChange: a.healthChanged,
+		OnPass:   a.learnModel,
 	}
 	a.stalls = &worker.Stalls{Client: a.client, Timeout: secs(cfg.StallTimeoutSecs),
 		ProbeTimeout: secs(cfg.HealthCheckTimeoutSecs), OnChange: a.stallChanged}
@@ -125,13 +126,27 @@ func (a *App) newPool(role worker.Role, policyName string) (*router.Pool, error)
 		return nil, err
 	}
 	pool := &router.Pool{Role: role, Registry: worker.NewRegistry(), Policy: pol}
+	pool.NewPolicy = func(model string) policy.Policy { return a.modelPolicy(policyName, role, model, pol) }
 	pool.Registry.OnRemove(func(w *worker.Worker) {
-		if r, ok := pol.(policy.WorkerRemover); ok {
-			r.RemoveWorker(w.URL())
-		}
+		pool.RemoveWorker(w.URL())
 		a.metrics.ForgetWorker(w.URL())
 	})
 	return pool, nil
+}
+
+// modelPolicy makes the policy of one model's workers in a pool (its own
+// prefix tree), and starts its upkeep. fallback serves if it cannot be
+// made (the same name was valid for the pool, so it can).
+func (a *App) modelPolicy(name string, role worker.Role, model string, fallback policy.Policy) policy.Policy {
+	pol, err := newPolicy(a.cfg, name, a.metrics, role)
+	if err != nil {
+		return fallback
+	}
+	if bg, ok := pol.(policy.Background); ok && a.ctx.Err() == nil {
+		a.goRun("policy "+name+" of model "+model, bg.Run)
+	}
+	a.log.Info("routing a new model", zap.String("model", model), zap.String("role", role.String()), zap.String("policy", name))
+	return pol
 }
 
 // addStatic adds configured workers (ports[i] is the bootstrap port, if
@@ -157,13 +172,20 @@ func (a *App) addStatic(pool *router.Pool, field string, urls []string, ports []
 	return nil
 }
 
-// newWorker builds a worker with the configured circuit breaker.
+// newWorker builds the worker of a whole server (see equip).
 func (a *App) newWorker(spec worker.Spec) *worker.Worker {
-	return a.withBreaker(worker.New(spec.URL, spec.Role, spec.BootstrapPort))
+	return a.equip(spec, worker.New(spec.URL, spec.Role, spec.BootstrapPort))
 }
 
-// withBreaker gives w the configured circuit breaker, unless disabled.
-func (a *App) withBreaker(w *worker.Worker) *worker.Worker {
+// equip gives w, a unit of spec's server, the configured circuit breaker
+// (unless disabled) and the model spec or worker_models gives (else w
+// waits for its model to be learned).
+func (a *App) equip(spec worker.Spec, w *worker.Worker) *worker.Worker {
+	if m := a.givenModel(spec); m != "" {
+		w.SetModel(m)
+	} else {
+		w.ExpectModel()
+	}
 	if !a.cfg.DisableCircuitBreaker {
 		w.WithBreaker(worker.BreakerConfig{
 			FailureThreshold: a.cfg.CBFailureThreshold,
@@ -201,6 +223,7 @@ func routerOptions(cfg config.Config) router.Options {
 		HealthTimeout:      secs(cfg.HealthCheckTimeoutSecs),
 		AdminAPIKey:        cfg.AdminAPIKey,
 		ClientAPIKeys:      cfg.ClientAPIKeys,
+		DefaultModel:       cfg.DefaultModel,
 	}
 }
 
@@ -210,6 +233,7 @@ func (a *App) healthChanged(w *worker.Worker, healthy bool) {
 		a.everHealthy.Store(true)
 		a.log.Info("worker healthy", zap.String("worker", w.URL()), zap.String("role", w.Role().String()))
 	} else {
+		w.MarkModelStale() // it may come back serving another model
 		a.log.Warn("worker unhealthy: out of rotation until it recovers", zap.String("worker", w.URL()))
 	}
 }

@@ -100,6 +100,7 @@ func TestMutualTLSToWorkers(t *testing.T) {
 
 	cfg := testConfig(srv.URL)
 	cfg.ClientCertPath, cfg.ClientKeyPath, cfg.CACertPaths = certFile, keyFile, []string{caFile}
+	cfg.WorkerModels = map[string]string{srv.URL: "m"} // the worker names no model
 	a, _ := startApp(t, cfg)
 	waitUntil(t, "TLS worker healthy", func() bool { s, _ := get(t, "http://"+a.Addr()+"/readiness"); return s == 200 })
 	resp, err := http.Post("http://"+a.Addr()+"/generate", "application/json", strings.NewReader(`{"text":"hi"}`))

@@ -15,6 +15,7 @@ import (
 	"github.com/sgl-project/sglang-router-go/go/config"
 	"github.com/sgl-project/sglang-router-go/go/discovery"
 	"github.com/sgl-project/sglang-router-go/go/policy"
+	"github.com/sgl-project/sglang-router-go/go/router"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
@@ -323,13 +324,29 @@ func (a *App) sampleGauges() {
 				minL = load
 			}
 		}
-		if ts, ok := p.Policy.(policy.TreeSizer); ok {
-			sizes := ts.TreeSizes()
-			for _, w := range p.Registry.Snapshot() {
-				a.metrics.SetTreeSize(w.URL(), sizes[w.URL()])
-			}
-		}
+		a.sampleTreeSizes(p)
 	}
 	a.metrics.SetActiveWorkers(active)
 	a.metrics.SetLoadRange(maxL, max(minL, 0))
+}
+
+// sampleTreeSizes sets each worker's tree-size gauge from the trees of
+// every policy of pool p (one per model: a worker is in its model's).
+func (a *App) sampleTreeSizes(p *router.Pool) {
+	sizes := map[string]int{}
+	found := false
+	for _, pol := range p.Policies() {
+		if ts, ok := pol.(policy.TreeSizer); ok {
+			found = true
+			for url, n := range ts.TreeSizes() {
+				sizes[url] += n
+			}
+		}
+	}
+	if !found {
+		return
+	}
+	for _, w := range p.Registry.Snapshot() {
+		a.metrics.SetTreeSize(w.URL(), sizes[w.URL()])
+	}
 }

@@ -35,6 +35,11 @@ func (a *App) AddWorker(ctx context.Context, spec worker.Spec, how worker.Admiss
 	if err != nil {
 		return err
 	}
+	if spec.Model != "" {
+		if err := worker.CheckModelName(spec.Model); err != nil {
+			return err
+		}
+	}
 	if err := a.absent(spec.URL); err != nil {
 		return err
 	}
@@ -51,11 +56,17 @@ func (a *App) AddWorker(ctx context.Context, spec worker.Spec, how worker.Admiss
 	if err != nil {
 		return err
 	}
+	if how == worker.WhenHealthy && ws[0].ModelPending() {
+		a.learnModel(ctx, ws) // routable at once; else the health checks retry
+	}
 	for _, w := range ws {
 		w.SetHealthy(how != worker.AfterCheck)
 	}
 	if err := a.addOnce(pool, ws); err != nil {
 		return err
+	}
+	if how == worker.Vouched && ws[0].ModelPending() { // learnt now, not at the next health check
+		a.goRun("learn the model of "+spec.URL, func(ctx context.Context) { a.learnModel(ctx, ws) })
 	}
 	a.log.Info("worker added", zap.String("worker", spec.URL), zap.String("role", spec.Role.String()),
 		zap.Int("dp_ranks", len(ws)), zap.Bool("healthy", ws[0].Healthy()))
@@ -79,7 +90,7 @@ func (a *App) unitsOf(ctx context.Context, spec worker.Spec) ([]*worker.Worker, 
 	}
 	ws := make([]*worker.Worker, size)
 	for r := range size {
-		ws[r] = a.withBreaker(worker.NewRank(spec.URL, r, size, spec.Role, spec.BootstrapPort))
+		ws[r] = a.equip(spec, worker.NewRank(spec.URL, r, size, spec.Role, spec.BootstrapPort))
 	}
 	return ws, nil
 }

@@ -82,8 +82,9 @@ func (s *readyOnly) asked() []string {
 func TestAddWorkerAndTheCheckerProbeTheHealthCheckEndpoint(t *testing.T) {
 	cfg := testConfig()
 	cfg.HealthCheckEndpoint = "/ready"
-	a, _ := startApp(t, cfg)
 	w := newReadyOnly(t)
+	cfg.WorkerModels = map[string]string{w.URL: "m"} // given: nothing asked of the worker but its health
+	a, _ := startApp(t, cfg)
 	if s, body := post(t, "http://"+a.Addr()+"/add_worker?url="+w.URL, ""); s != 200 {
 		t.Fatalf("add of a worker healthy on /ready: %d %s", s, body)
 	}

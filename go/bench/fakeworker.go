@@ -36,6 +36,9 @@ func (f *fastWorker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/health":
 		w.WriteHeader(http.StatusOK)
+	case "/v1/models": // the router learns the worker's model when it joins
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"object":"list","data":[{"id":"m","object":"model"}]}`)
 	case "/generate", "/v1/completions":
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.Itoa(len(f.answer)))

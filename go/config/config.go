@@ -18,6 +18,9 @@ const (
 	PolicyCacheAware  = "cache_aware"
 	PolicyPowerOfTwo  = "power_of_two"
 	DefaultAnnotation = "sglang.ai/bootstrap-port"
+	// DefaultModelAnnotation is the pod annotation that names the model a
+	// discovered worker serves.
+	DefaultModelAnnotation = "sglang.ai/model"
 )
 
 // Policies lists every policy name, in the order help texts show them.
@@ -175,6 +178,12 @@ type Config struct {
 	PrefillSelector           map[string]string `json:"prefill_selector"`
 	DecodeSelector            map[string]string `json:"decode_selector"`
 	BootstrapPortAnnotation   string            `json:"bootstrap_port_annotation"`
+	ModelAnnotation           string            `json:"model_annotation"`
+
+	// Models. A worker's model is learned from the worker when it joins
+	// unless WorkerModels names it (keys are worker URLs).
+	DefaultModel string            `json:"default_model"`
+	WorkerModels map[string]string `json:"worker_models"`
 
 	// Prefill/decode disaggregation.
 	PDDisaggregation bool         `json:"pd_disaggregation"`
@@ -239,7 +248,9 @@ func Defaults() Config {
 		ServiceDiscoveryPort:       80,
 		PrefillSelector:            map[string]string{},
 		DecodeSelector:             map[string]string{},
+		WorkerModels:               map[string]string{},
 		BootstrapPortAnnotation:    DefaultAnnotation,
+		ModelAnnotation:            DefaultModelAnnotation,
 		PrefillURLs:                []PrefillURL{},
 		DecodeURLs:                 []string{},
 		Compat:                     compatDefaults(),

@@ -24,6 +24,14 @@ func (c *Config) Validate() error {
 	if c.Policy == "" {
 		bad("policy: must be set")
 	}
+	for url, model := range c.WorkerModels {
+		if model == "" || len(model) > 256 {
+			bad("worker_models: the model of %s must be 1 to 256 bytes", url)
+		}
+	}
+	if len(c.DefaultModel) > 256 {
+		bad("default_model: longer than 256 bytes")
+	}
 	if c.Port < 0 || c.Port > 65535 {
 		bad("port: %d is not a TCP port", c.Port)
 	}

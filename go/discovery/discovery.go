@@ -48,6 +48,8 @@ type Config struct {
 	Port int
 	// BootstrapPortAnnotation names the prefill pods' bootstrap-port annotation.
 	BootstrapPortAnnotation string
+	// ModelAnnotation names the annotation that gives a pod's model.
+	ModelAnnotation string
 	// Kubeconfig, when set, is used instead of the in-cluster configuration,
 	// $KUBECONFIG and ~/.kube/config.
 	Kubeconfig string
@@ -70,6 +72,7 @@ func FromConfig(c config.Config) Config {
 		Namespace:               c.ServiceDiscoveryNamespace,
 		Port:                    c.ServiceDiscoveryPort,
 		BootstrapPortAnnotation: c.BootstrapPortAnnotation,
+		ModelAnnotation:         c.ModelAnnotation,
 	}
 }
 

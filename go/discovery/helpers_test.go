@@ -172,3 +172,10 @@ func run(d *Discovery) (stop func()) {
 		<-done
 	}
 }
+
+// spec returns the spec the sink holds for url (zero when absent).
+func (s *fakeSink) spec(url string) worker.Spec {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.workers[url]
+}

@@ -20,18 +20,19 @@ type target struct {
 	pod  string // namespace/name, for logs
 	// badPort is an annotation value that was not a port (logged on add).
 	badPort string
+	model   string // from the model annotation; "" = learned from the worker
 }
 
 // spec is the worker t stands for. classify made its URL with
 // worker.NormalizeURL, so it is the form the router keys workers by.
 func (t target) spec() worker.Spec {
-	return worker.Spec{URL: t.url, Role: t.role, BootstrapPort: t.port}
+	return worker.Spec{URL: t.url, Role: t.role, BootstrapPort: t.port, Model: t.model}
 }
 
 // sameWorker reports whether t and o describe the same worker (which pod
 // stands for it does not matter).
 func (t target) sameWorker(o target) bool {
-	if t.url != o.url || t.role != o.role || (t.port == nil) != (o.port == nil) {
+	if t.url != o.url || t.role != o.role || t.model != o.model || (t.port == nil) != (o.port == nil) {
 		return false
 	}
 	return t.port == nil || *t.port == *o.port
@@ -43,11 +44,12 @@ type matcher struct {
 	regular, prefill, decode labels.Set
 	port                     string
 	annotation               string
+	modelAnnotation          string
 }
 
 func newMatcher(c Config) matcher {
 	return matcher{pd: c.PD, regular: c.Selector, prefill: c.PrefillSelector, decode: c.DecodeSelector,
-		port: strconv.Itoa(c.Port), annotation: c.BootstrapPortAnnotation}
+		port: strconv.Itoa(c.Port), annotation: c.BootstrapPortAnnotation, modelAnnotation: c.ModelAnnotation}
 }
 
 // role reports the pool a pod with these labels belongs to, if any.
@@ -94,6 +96,9 @@ func (m matcher) classify(p *corev1.Pod) (target, string) {
 		return target{}, "pod IP " + p.Status.PodIP + " is not an address"
 	}
 	t := target{url: url, role: role, pod: podKey(p)}
+	if m.modelAnnotation != "" {
+		t.model = p.Annotations[m.modelAnnotation]
+	}
 	if role == worker.Prefill {
 		t.port, t.badPort = bootstrapPort(p.Annotations[m.annotation])
 	}

@@ -63,6 +63,9 @@ func (d *Discovery) add(ctx context.Context, t target) {
 	if t.port != nil {
 		fs = append(fs, zap.Int("bootstrap_port", *t.port))
 	}
+	if t.model != "" {
+		fs = append(fs, zap.String("model", t.model))
+	}
 	d.log.Info("discovered worker added", fs...)
 	if t.badPort != "" {
 		d.log.Warn("bootstrap-port annotation is not a port; the prefill worker has none",
@@ -105,6 +108,8 @@ func removalReason(m matcher, t target, pods []*corev1.Pod) string {
 			return "pod IP changed to " + p.Status.PodIP
 		case now.role != t.role:
 			return "pod changed role to " + now.role.String()
+		case now.model != t.model:
+			return "model annotation changed to " + now.model
 		}
 		return "bootstrap port changed"
 	}

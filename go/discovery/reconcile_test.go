@@ -103,3 +103,24 @@ func TestBadBootstrapAnnotationIsLogged(t *testing.T) {
 		t.Fatalf("warnings = %q", w)
 	}
 }
+
+func TestModelAnnotationGivesTheWorkersModel(t *testing.T) {
+	cfg := regularCfg
+	cfg.ModelAnnotation = "sglang.ai/model"
+	sink := newSink()
+	d := New(cfg, sink, nil, &counter{})
+	model := func(m string) func(*corev1.Pod) {
+		return func(p *corev1.Pod) { p.Annotations = map[string]string{"sglang.ai/model": m} }
+	}
+	d.reconcile(context.Background(), []*corev1.Pod{pod("a", "10.0.0.1", workerLabels, model("llama")), pod("b", "10.0.0.2", workerLabels)}, false)
+	if got := sink.spec("http://10.0.0.1:8000").Model; got != "llama" {
+		t.Errorf("annotated pod's model = %q, want llama", got)
+	}
+	if got := sink.spec("http://10.0.0.2:8000").Model; got != "" {
+		t.Errorf("pod without the annotation has model %q; it must be learned", got)
+	}
+	d.reconcile(context.Background(), []*corev1.Pod{pod("a", "10.0.0.1", workerLabels, model("qwen")), pod("b", "10.0.0.2", workerLabels)}, false)
+	if got := sink.spec("http://10.0.0.1:8000").Model; got != "qwen" {
+		t.Errorf("after the annotation changed the model = %q, want qwen (the worker re-added)", got)
+	}
+}

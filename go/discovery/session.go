@@ -186,8 +186,13 @@ func (d *Discovery) slim(o any) (any, error) {
 			ResourceVersion: p.ResourceVersion, Labels: p.Labels, DeletionTimestamp: p.DeletionTimestamp},
 		Status: corev1.PodStatus{Phase: p.Status.Phase, PodIP: p.Status.PodIP},
 	}
-	if v, ok := p.Annotations[d.cfg.BootstrapPortAnnotation]; ok {
-		s.Annotations = map[string]string{d.cfg.BootstrapPortAnnotation: v}
+	for _, key := range []string{d.cfg.BootstrapPortAnnotation, d.cfg.ModelAnnotation} {
+		if v, ok := p.Annotations[key]; ok && key != "" {
+			if s.Annotations == nil {
+				s.Annotations = map[string]string{}
+			}
+			s.Annotations[key] = v
+		}
 	}
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady {

@@ -72,8 +72,13 @@ func (b builder) histograms(name, help, label string) *series[string, prometheus
 
 // timed is a route-labelled counter and duration histogram sharing one cache.
 func (b builder) timed(countName, durName, countHelp, durHelp string) *series[string, timedCounter] {
-	c := b.counterVec(countName, countHelp, "route")
-	h := b.histogramVec(durName, durHelp, "route")
+	return b.timedBy("route", countName, durName, countHelp, durHelp)
+}
+
+// timedBy is timed with another label.
+func (b builder) timedBy(label, countName, durName, countHelp, durHelp string) *series[string, timedCounter] {
+	c := b.counterVec(countName, countHelp, label)
+	h := b.histogramVec(durName, durHelp, label)
 	return newSeries(
 		func(r string) timedCounter {
 			return timedCounter{count: c.WithLabelValues(r), duration: h.WithLabelValues(r)}

@@ -39,6 +39,9 @@ type labelPair struct{ a, b string }
 func (m *Metrics) build(b builder) {
 	m.requests = b.timed("sgl_router_requests_total", "sgl_router_request_duration_seconds",
 		"Requests handled, by route.", "Request duration from arrival to last byte, by route.")
+	m.modelRequests = b.timedBy("model", "sgl_router_model_requests_total", "sgl_router_model_request_duration_seconds",
+		"Model requests handled, by the model whose workers served them (\"default\": no model).",
+		"Model request duration from arrival to last byte, by model.")
 	m.errors = b.counterPairs("sgl_router_request_errors_total",
 		"Requests that failed, by route and error type.", "route", "error_type")
 	m.retries = b.counters("sgl_router_retries_total", "Retries of a request on another worker, by route.", "route")

@@ -93,6 +93,7 @@ func diff(t *testing.T, got, want map[string]float64) {
 // callEvery calls every Record*/Set* method once with worker "w".
 func callEvery(m *Metrics) {
 	m.RecordRequest("/generate", time.Second)
+	m.RecordModelRequest("m", time.Second)
 	m.RecordError("/generate", "upstream")
 	m.RecordRetry("/generate")
 	m.RecordTTFT("/generate", time.Second)

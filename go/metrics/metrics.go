@@ -25,13 +25,16 @@ type Metrics struct {
 	onScrape atomic.Pointer[func()]
 
 	// Regular-mode request path.
-	requests  *series[string, timedCounter] // requests_total + request_duration_seconds
-	errors    *series[labelPair, prometheus.Counter]
-	retries   *series[string, prometheus.Counter]
-	ttft      *series[string, prometheus.Observer]
-	generate  prometheus.Histogram
-	processed *series[string, prometheus.Counter]
-	decisions *series[labelPair, prometheus.Counter] // {policy, worker}
+	requests *series[string, timedCounter] // requests_total + request_duration_seconds
+	// modelRequests: model_requests_total + model_request_duration_seconds;
+	// the labels are models learned from workers or configured, so bounded.
+	modelRequests *series[string, timedCounter]
+	errors        *series[labelPair, prometheus.Counter]
+	retries       *series[string, prometheus.Counter]
+	ttft          *series[string, prometheus.Observer]
+	generate      prometheus.Histogram
+	processed     *series[string, prometheus.Counter]
+	decisions     *series[labelPair, prometheus.Counter] // {policy, worker}
 
 	cacheHits, cacheMisses, imbalanced prometheus.Counter
 

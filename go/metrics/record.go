@@ -2,6 +2,20 @@ package metrics
 
 import "time"
 
+// RecordModelRequest counts a request routed to the workers of model
+// ("" counts as "default").
+func (m *Metrics) RecordModelRequest(model string, d time.Duration) {
+	if m.off() {
+		return
+	}
+	if model == "" {
+		model = "default"
+	}
+	s := m.modelRequests.get(model)
+	s.count.Inc()
+	s.duration.Observe(d.Seconds())
+}
+
 // RecordRequest counts one finished request on route and observes its
 // duration (sgl_router_requests_total, sgl_router_request_duration_seconds).
 // Streamed requests count too, when their stream ends.

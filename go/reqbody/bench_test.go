@@ -27,6 +27,7 @@ func benchBodies() []struct {
 		msgs = append(msgs, fmt.Sprintf(`{"role":%q,"content":"Message %d: %s"}`, role, i, prompt(300)))
 	}
 	chat := `{"model":"m","messages":[` + strings.Join(msgs, ",") + `],"stream":false,"max_tokens":64}`
+	anthropic := `{"model":"m","system":[{"type":"text","text":"` + prompt(2000) + `"}],"messages":[` + strings.Join(msgs[:10], ",") + `],"max_tokens":64,"stream":true}`
 	return []struct {
 		name  string
 		route Route
@@ -36,6 +37,7 @@ func benchBodies() []struct {
 		{"generate_1KB", Generate, generate(prompt(900))},
 		{"generate_400KB", Generate, generate(prompt(400 << 10))},
 		{"chat_50_messages", ChatCompletions, []byte(chat)},
+		{"anthropic_10_messages", Messages, []byte(anthropic)},
 	}
 }
 

@@ -17,6 +17,11 @@ const (
 	keyBootstrapPort
 	keyBootstrapRoom
 	keyDataParallelRank
+	keyModel
+	keyInput
+	keySystem
+	keyRID
+	keyPrevResponse
 	numKeys
 	keyOther = numKeys
 )
@@ -47,6 +52,16 @@ func lookupKey(raw []byte, esc bool) key {
 		return keyBootstrapRoom
 	case "data_parallel_rank":
 		return keyDataParallelRank
+	case "model":
+		return keyModel
+	case "input":
+		return keyInput
+	case "system":
+		return keySystem
+	case "rid":
+		return keyRID
+	case "previous_response_id":
+		return keyPrevResponse
 	}
 	return keyOther
 }
@@ -61,7 +76,7 @@ type member struct {
 }
 
 // keySet is a set of keys, one bit each.
-type keySet uint16
+type keySet uint32
 
 func (s keySet) has(k key) bool { return s&(1<<k) != 0 }
 
@@ -88,7 +103,8 @@ type scanOpts struct {
 	// decode it. (A value that later loses to a duplicate key or to a field
 	// of higher precedence is decoded for nothing; rare.)
 	decode  keySet
-	members bool // fill fields.members
+	route   Route // the body's route: how a decoded list reads (decodeText)
+	members bool  // fill fields.members
 	// share lets a text that is one JSON string without escapes alias the
 	// body instead of being copied (see ParseEditShared).
 	share bool
@@ -155,7 +171,7 @@ func (f *fields) value(s *scanner, k key, opts scanOpts) error {
 		f.str[k] = ""
 		return s.skipValue(1)
 	}
-	str, err := decodeText(s, k, opts.share)
+	str, err := decodeText(s, opts.route, k, opts.share)
 	f.str[k], f.decoded = str, f.decoded|1<<k
 	return err
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-var allRoutes = []Route{Generate, ChatCompletions, Completions}
+var allRoutes = []Route{Generate, ChatCompletions, Completions, Responses, Messages, Embeddings, Other}
 
 // seedBodies are the bodies of the table tests plus a few shapes the
 // fuzzer would take long to find.

@@ -55,7 +55,7 @@ var generateCases = []parseCase{
 }
 
 var completionsCases = []parseCase{
-	{"prompt string", Completions, `{"model":"m","prompt":"Say hi","stream":true}`, Info{Text: "Say hi", Stream: true}},
+	{"prompt string", Completions, `{"model":"m","prompt":"Say hi","stream":true}`, Info{Text: "Say hi", Stream: true, Model: "m"}},
 	{"prompt list of strings is a batch", Completions, `{"prompt":["a","b"]}`, Info{Text: "a b", BatchSize: 2}},
 	{"prompt token ids are one prompt", Completions, `{"prompt":[1,2,3]}`, Info{Text: "1 2 3"}},
 	{"prompt lists of token ids are a batch", Completions, `{"prompt":[[1,2],[3]]}`, Info{Text: "1 2 3", BatchSize: 2}},
@@ -86,8 +86,24 @@ var chatCases = []parseCase{
 	{"unicode content", ChatCompletions, `{"messages":[{"content":"\u4f60\u597d"},{"content":"😀\n"}]}`, Info{Text: "你好 😀\n"}},
 }
 
+var newRouteCases = []parseCase{
+	{"model and rid read", Generate, `{"model":"m\u0031","rid":"r-1","text":"t"}`, Info{Text: "t", Model: "m1", RID: "r-1"}},
+	{"model of a wrong type is absent", Generate, `{"model":5,"rid":["a","b"]}`, Info{}},
+	{"model on a load-only route", Other, `{"model":"m","prompt":"not read","stream":true}`, Info{Model: "m", Stream: true}},
+	{"anthropic system string then messages", Messages, `{"model":"c","system":"Be brief.","messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":[{"type":"text","text":"Hello"}]}]}`, Info{Text: "Be brief. Hi Hello", Model: "c"}},
+	{"anthropic system blocks", Messages, `{"system":[{"type":"text","text":"A"},{"type":"image"},{"text":"B","type":"text"}],"messages":[{"content":"x"}]}`, Info{Text: "A B x"}},
+	{"anthropic without system", Messages, `{"messages":[{"content":"x"}],"stream":true}`, Info{Text: "x", Stream: true}},
+	{"anthropic system only", Messages, `{"system":"s"}`, Info{Text: "s"}},
+	{"responses input string", Responses, `{"model":"m","input":"Tell me"}`, Info{Text: "Tell me", Model: "m"}},
+	{"responses continuing a stored one", Responses, `{"input":"more","previous_response_id":"resp_1"}`, Info{Text: "more", PreviousResponseID: "resp_1"}},
+	{"responses input items", Responses, `{"input":[{"role":"user","content":[{"type":"input_text","text":"a"}]},{"type":"message","role":"assistant","content":[{"type":"output_text","text":"b"}]},{"role":"user","content":"c"}]}`, Info{Text: "a b c"}},
+	{"embeddings input list", Embeddings, `{"input":["a","b"],"model":"e"}`, Info{Text: "a b", Model: "e"}},
+	{"embeddings token ids", Embeddings, `{"input":[[1,2],[3]]}`, Info{Text: "1 2 3"}},
+	{"chat input_text part", ChatCompletions, `{"messages":[{"content":[{"type":"input_text","text":"x"}]}]}`, Info{Text: "x"}},
+}
+
 func TestParse(t *testing.T) {
-	for _, group := range [][]parseCase{generateCases, completionsCases, chatCases} {
+	for _, group := range [][]parseCase{generateCases, completionsCases, chatCases, newRouteCases} {
 		for _, tc := range group {
 			t.Run(tc.route.String()+"/"+tc.name, func(t *testing.T) {
 				got, err := Parse(tc.route, []byte(tc.body), true)

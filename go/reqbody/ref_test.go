@@ -22,11 +22,21 @@ func refParse(route Route, body []byte) (Info, error) {
 		panic("json.Valid accepted what Unmarshal rejects: " + err.Error())
 	}
 	return Info{
-		Text:          refText(route, top),
-		Stream:        string(top["stream"]) == "true",
-		ReturnLogprob: string(top["return_logprob"]) == "true",
-		BatchSize:     refBatch(route, top),
+		Text:               refText(route, top),
+		Stream:             string(top["stream"]) == "true",
+		ReturnLogprob:      string(top["return_logprob"]) == "true",
+		BatchSize:          refBatch(route, top),
+		Model:              refStringOrEmpty(top["model"]),
+		RID:                refStringOrEmpty(top["rid"]),
+		PreviousResponseID: refStringOrEmpty(top["previous_response_id"]),
 	}, nil
+}
+
+func refStringOrEmpty(raw json.RawMessage) string {
+	if refKind(raw) != '"' {
+		return ""
+	}
+	return refString(raw)
 }
 
 func refText(route Route, top map[string]json.RawMessage) string {
@@ -43,6 +53,24 @@ func refText(route Route, top map[string]json.RawMessage) string {
 		}
 	case ChatCompletions:
 		return strings.Join(refChat(top["messages"]), " ")
+	case Messages:
+		var sys []string
+		switch refKind(top["system"]) {
+		case '"':
+			sys = []string{refString(top["system"])}
+		case '[':
+			sys = refParts(top["system"])
+		}
+		return strings.Join(append(sys, refChat(top["messages"])...), " ")
+	case Responses:
+		if refKind(top["input"]) == '"' {
+			return refString(top["input"])
+		}
+		return strings.Join(refChat(top["input"]), " ")
+	case Embeddings:
+		if refUsable(top["input"]) {
+			return strings.Join(refPieces(top["input"], true), " ")
+		}
 	}
 	return ""
 }
@@ -95,11 +123,21 @@ func refChat(raw json.RawMessage) []string {
 		case '"':
 			pieces = append(pieces, refString(content))
 		case '[':
-			for _, part := range refList(content) {
-				p := refObject(part)
-				if refKind(p["type"]) == '"' && refString(p["type"]) == "text" && refKind(p["text"]) == '"' {
-					pieces = append(pieces, refString(p["text"]))
-				}
+			pieces = append(pieces, refParts(content)...)
+		}
+	}
+	return pieces
+}
+
+// refParts returns the text of the text parts of a list of content parts.
+func refParts(raw json.RawMessage) []string {
+	var pieces []string
+	for _, part := range refList(raw) {
+		p := refObject(part)
+		if refKind(p["type"]) == '"' && refKind(p["text"]) == '"' {
+			switch refString(p["type"]) {
+			case "text", "input_text", "output_text":
+				pieces = append(pieces, refString(p["text"]))
 			}
 		}
 	}

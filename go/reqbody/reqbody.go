@@ -23,7 +23,15 @@ const (
 	Generate        Route = iota + 1 // POST /generate
 	ChatCompletions                  // POST /v1/chat/completions
 	Completions                      // POST /v1/completions
+	Responses                        // POST /v1/responses (OpenAI Responses API)
+	Messages                         // POST /v1/messages (Anthropic Messages API)
+	Embeddings                       // POST /v1/embeddings
 )
+
+// Other is the Route of a body whose text is not read (load-aware
+// routes: tokenize, rerank, ...): Parse validates it and reads the
+// model, rid and stream flag only.
+const Other Route = 0
 
 // String returns the endpoint path of the route.
 func (r Route) String() string {
@@ -34,6 +42,12 @@ func (r Route) String() string {
 		return "/v1/chat/completions"
 	case Completions:
 		return "/v1/completions"
+	case Responses:
+		return "/v1/responses"
+	case Messages:
+		return "/v1/messages"
+	case Embeddings:
+		return "/v1/embeddings"
 	}
 	return "unknown"
 }
@@ -65,6 +79,15 @@ type Info struct {
 	// it is an integer literal that fits in 32 bits: bounding it is the
 	// caller's business.
 	BatchSize int
+	// Model is the top-level "model" when it is a string (it picks the
+	// pool of workers serving that model), else "".
+	Model string
+	// RID is the top-level "rid" when it is a string (SGLang's request id,
+	// which /abort_request names), else "".
+	RID string
+	// PreviousResponseID is the top-level "previous_response_id" when it is
+	// a string (a Responses request continuing a stored response), else "".
+	PreviousResponseID string
 }
 
 // Parse validates body as a single JSON object (whitespace around it
@@ -81,7 +104,13 @@ type Info struct {
 //   - Completions: "prompt" if it is a string or a list.
 //   - ChatCompletions: if "messages" is a list, the "content" of each of
 //     its objects in order: a string, or the "text" string of each part
-//     whose "type" is "text".
+//     whose "type" is "text" (or "input_text"/"output_text").
+//   - Responses: "input" if it is a string, else if a list, the content
+//     of its items as for chat messages.
+//   - Messages: "system" (a string, or the text of its text blocks), then
+//     "messages" as for chat.
+//   - Embeddings: "input" if it is a string or a list.
+//   - Other: "".
 //
 // A list contributes its strings (decoded) and numbers (as written, e.g.
 // token ids), and those of its lists one level down; everything else in it
@@ -115,17 +144,21 @@ func parseEdit(route Route, body []byte, opts scanOpts, needText bool) (Info, Ed
 }
 
 func parse(route Route, body []byte, opts scanOpts, needText bool) (Info, fields, error) {
+	opts.decode, opts.route = 1<<keyModel|1<<keyRID|1<<keyPrevResponse, route
 	if needText {
-		opts.decode = textKeys(route)
+		opts.decode |= textKeys(route)
 	}
 	f, err := scanTop(body, opts)
 	if err != nil {
 		return Info{}, f, err
 	}
 	info := Info{
-		Stream:        f.isTrue(keyStream),
-		ReturnLogprob: f.isTrue(keyReturnLogprob),
-		BatchSize:     batchSize(route, &f),
+		Stream:             f.isTrue(keyStream),
+		ReturnLogprob:      f.isTrue(keyReturnLogprob),
+		BatchSize:          batchSize(route, &f),
+		Model:              f.str[keyModel],
+		RID:                f.str[keyRID],
+		PreviousResponseID: f.str[keyPrevResponse],
 	}
 	if needText {
 		info.Text = routingText(route, &f)

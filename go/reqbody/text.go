@@ -23,6 +23,10 @@ func textKeys(route Route) keySet {
 		return 1 << keyPrompt
 	case ChatCompletions:
 		return 1 << keyMessages
+	case Messages:
+		return 1<<keySystem | 1<<keyMessages
+	case Responses, Embeddings:
+		return 1 << keyInput
 	}
 	return 0
 }
@@ -40,16 +44,29 @@ func routingText(route Route, f *fields) string {
 		return f.str[keyPrompt]
 	case ChatCompletions:
 		return f.str[keyMessages]
+	case Messages:
+		if sys, msgs := f.str[keySystem], f.str[keyMessages]; sys != "" && msgs != "" {
+			return sys + " " + msgs
+		} else if sys != "" {
+			return sys
+		}
+		return f.str[keyMessages]
+	case Responses, Embeddings:
+		return f.str[keyInput]
 	}
 	return ""
 }
 
-// decodable says whether the value of text key k, whose first byte is c,
-// makes text: "messages" a list; the others a string or a list. Other
-// values (null, numbers, ...) count as absent.
+// decodable says whether the value of key k, whose first byte is c, makes
+// text: "messages" a list; "model", "rid" and "previous_response_id" a
+// string; the others a string
+// or a list. Other values (null, numbers, ...) count as absent.
 func decodable(k key, c byte) bool {
-	if k == keyMessages {
+	switch k {
+	case keyMessages:
 		return c == '['
+	case keyModel, keyRID, keyPrevResponse:
+		return c == '"'
 	}
 	return c == '"' || c == '['
 }
@@ -57,16 +74,21 @@ func decodable(k key, c byte) bool {
 // usable is decodable for the text keys other than "messages".
 func usable(c byte) bool { return decodable(keyText, c) }
 
-// decodeText validates and reads the text of the value at s.pos, of text
-// key k, which must be decodable; share lets a plain string alias s.b.
-func decodeText(s *scanner, k key, share bool) (string, error) {
+// decodeText validates and reads the text of the value at s.pos, of key k
+// in a body of route, which must be decodable; share lets a plain string
+// alias s.b (see sharedString).
+func decodeText(s *scanner, route Route, k key, share bool) (string, error) {
 	switch {
+	case k == keyModel || k == keyRID || k == keyPrevResponse:
+		return s.shortString()
 	case s.peek() == '"' && share:
 		return s.sharedString()
 	case s.peek() == '"':
 		return s.stringValue()
-	case k == keyMessages:
+	case k == keyMessages, k == keyInput && route == Responses:
 		return chatText(s)
+	case k == keySystem:
+		return blocksText(s)
 	}
 	return listText(s)
 }
@@ -160,20 +182,34 @@ func (t *textBuf) message(s *scanner) error {
 				if s.peek() != '{' {
 					return s.skipValue(depthParts)
 				}
-				return t.part(s)
+				return t.part(s, depthPartItem)
 			})
 		}
 		return s.skipValue(depthInner)
 	})
 }
 
-// part appends the "text" of the content part at s.pos when its "type" is
-// "text". Both may come in any order, so their spans are noted first.
-func (t *textBuf) part(s *scanner) error {
+// blocksText joins the text of the content blocks in the list at s.pos
+// (Anthropic's "system" as a list).
+func blocksText(s *scanner) (string, error) {
+	t := textBuf{buf: newTextBuf(len(s.b) - s.pos)}
+	err := s.array(depthList, func() error {
+		if s.peek() != '{' {
+			return s.skipValue(depthList)
+		}
+		return t.part(s, depthInner)
+	})
+	return finishText(t.buf), err
+}
+
+// part appends the "text" of the content part at s.pos (an object at
+// nesting depth depth) when its "type" is a text type. Both may come in
+// any order, so their spans are noted first.
+func (t *textBuf) part(s *scanner, depth int) error {
 	var typ, text span
-	err := s.object(depthPartItem, func(_ int, raw []byte, esc bool) error {
+	err := s.object(depth, func(_ int, raw []byte, esc bool) error {
 		start := s.pos
-		err := s.skipValue(depthPartItem)
+		err := s.skipValue(depth)
 		switch string(keyName(raw, esc)) {
 		case "type":
 			typ = span{start, s.pos}
@@ -191,12 +227,36 @@ func (t *textBuf) part(s *scanner) error {
 	return err
 }
 
-// isTextType says whether a "type" value is the string "text".
+// isTextType says whether a "type" value names a text part: "text" (chat,
+// Anthropic), "input_text" or "output_text" (Responses).
 func isTextType(v []byte) bool {
-	if string(v) == `"text"` {
+	switch string(v) {
+	case `"text"`, `"input_text"`, `"output_text"`:
 		return true
 	}
-	return len(v) > 0 && v[0] == '"' && string(decodeQuoted(v)) == "text"
+	if len(v) == 0 || v[0] != '"' {
+		return false
+	}
+	switch string(decodeQuoted(v)) {
+	case "text", "input_text", "output_text":
+		return true
+	}
+	return false
+}
+
+// shortString validates the string at s.pos and returns it decoded, in
+// one allocation of its own size: for short values (a model name, a
+// rid), which must not cost a buffer sized for the rest of the body.
+func (s *scanner) shortString() (string, error) {
+	start := s.pos
+	esc, err := s.skipString()
+	if err != nil {
+		return "", err
+	}
+	if raw := s.b[start+1 : s.pos-1]; !esc && utf8.Valid(raw) {
+		return string(raw), nil
+	}
+	return string(decodeQuoted(s.b[start:s.pos])), nil // escapes, or invalid UTF-8 to replace
 }
 
 // sharedString is stringValue without the copy when the string has no

@@ -64,7 +64,7 @@ func (rt *Router) healthGenerate(w http.ResponseWriter, r *http.Request, id stri
 		return writeError(w, err)
 	}
 	for _, p := range rt.pools() {
-		wk := p.anyAvailable(nil)
+		wk := p.anyAvailable("", nil)
 		if wk == nil {
 			return writeErrorStatus(w, http.StatusServiceUnavailable, "no healthy "+p.Role.String()+" worker")
 		}

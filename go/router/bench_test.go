@@ -68,6 +68,32 @@ func BenchmarkRouterGenerate(b *testing.B) {
 	}
 }
 
+// BenchmarkRouterTwoModels is BenchmarkRouterGenerate's round_robin case
+// with the four workers split between two models, each request naming
+// one: what resolving the model and picking within its workers cost.
+func BenchmarkRouterTwoModels(b *testing.B) {
+	rt := benchRouter(b, metrics.New(true), zapcore.InfoLevel, policy.NewRoundRobin(false))
+	rt.regular.NewPolicy = func(string) policy.Policy { return policy.NewRoundRobin(false) }
+	for i, w := range rt.regular.Registry.Snapshot() {
+		w.SetModel([]string{"alpha", "beta"}[i%2])
+	}
+	bodies := []string{
+		`{"model":"alpha","text":"What is the capital of France?","sampling_params":{"max_new_tokens":8}}`,
+		`{"model":"beta","text":"What is the capital of France?","sampling_params":{"max_new_tokens":8}}`,
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/generate", strings.NewReader(bodies[i%2]))
+		rec := httptest.NewRecorder()
+		rt.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code, rec.Body.String())
+		}
+		i++
+	}
+}
+
 // BenchmarkReadBody is the cost of reading a request body of each size
 // into pooled chunks and one exact-size slice, under the router-wide budget.
 func BenchmarkReadBody(b *testing.B) {

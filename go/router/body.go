@@ -147,6 +147,16 @@ func (br *bodyReader) recycle() {
 	br.parts = nil
 }
 
+// readRequest checks r's hop count (see hops) and reads its body (see
+// readBody: the caller gives reserved back to rt.bodies, also on error).
+func (rt *Router) readRequest(w http.ResponseWriter, r *http.Request) (hopCount int, body []byte, reserved int64, err error) {
+	if hopCount, err = hops(r); err != nil {
+		return 0, nil, 0, err
+	}
+	body, reserved, err = rt.readBody(w, r)
+	return hopCount, body, reserved, err
+}
+
 // Buffers of large bodies are recycled: a fresh 400 KB buffer per request
 // costs its zeroing and, above all, a garbage collection every few dozen
 // requests. Sizes are classes of powers of two, from 1<<pooledFromBits to

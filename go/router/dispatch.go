@@ -80,7 +80,7 @@ func (rt *Router) beforeAttempt(c *call, n int) (failure, bool) {
 		return failure{o: classifyErr(c.ctx, err), err: err}, false
 	}
 	if n > 0 {
-		rt.rec.RecordRetry(c.path)
+		rt.rec.RecordRetry(c.route())
 	}
 	return failure{}, true
 }

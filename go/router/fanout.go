@@ -1,6 +1,7 @@
 package router
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -12,27 +13,38 @@ import (
 )
 
 // eachWorker runs f on every worker of every pool concurrently and returns
-// the results in pool order.
+// the results by pool role.
 func eachWorker[T any](rt *Router, f func(*worker.Worker) T) map[worker.Role][]T {
-	out := map[worker.Role][]T{}
-	var mu sync.Mutex // guards out
+	var all []*worker.Worker
+	ends := make([]int, len(rt.pools()))
+	for i, p := range rt.pools() {
+		all = append(all, p.Registry.Snapshot()...)
+		ends[i] = len(all)
+	}
+	res := eachOf(all, f)
+	out := make(map[worker.Role][]T, len(ends))
+	start := 0
+	for i, p := range rt.pools() {
+		out[p.Role] = res[start:ends[i]:ends[i]]
+		start = ends[i]
+	}
+	return out
+}
+
+// eachOf runs f on every worker of ws concurrently and returns the results
+// in order.
+func eachOf[T any](ws []*worker.Worker, f func(*worker.Worker) T) []T {
+	res := make([]T, len(ws))
 	var wg sync.WaitGroup
-	for _, p := range rt.pools() {
-		ws := p.Registry.Snapshot()
-		res := make([]T, len(ws))
-		for i, wk := range ws {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				res[i] = f(wk)
-			}()
-		}
-		mu.Lock()
-		out[p.Role] = res
-		mu.Unlock()
+	for i, wk := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i] = f(wk)
+		}()
 	}
 	wg.Wait()
-	return out
+	return res
 }
 
 // flushCache POSTs /flush_cache to every worker at once: 200 if all
@@ -43,31 +55,50 @@ func (rt *Router) flushCache(w http.ResponseWriter, r *http.Request, _ string) i
 		return writeError(w, err)
 	}
 	results := eachWorker(rt, func(wk *worker.Worker) string {
-		if rank, ok := wk.DPRank(); ok && rank > 0 {
+		if laterRank(wk) {
 			return "" // rank 0 flushes the server: SGLang flushes every rank
 		}
-		resp, err := rt.adminCall(r.Context(), n, http.MethodPost, wk.BaseURL()+"/flush_cache")
-		if err != nil {
-			return wk.URL() + ": " + err.Error()
-		}
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			return wk.URL() + ": " + resp.Status
-		}
-		return ""
+		return rt.post(r.Context(), n, wk, "/flush_cache", nil)
 	})
 	var failed []string
 	for _, role := range []worker.Role{worker.Regular, worker.Prefill, worker.Decode} {
-		for _, f := range results[role] {
-			if f != "" {
-				failed = append(failed, f)
-			}
-		}
+		failed = appendFailures(failed, results[role])
 	}
 	if len(failed) > 0 {
 		return writeErrorStatus(w, http.StatusInternalServerError, "flush_cache failed on: "+strings.Join(failed, "; "))
 	}
 	return plainOK(w, "Cache flushed on all servers")
+}
+
+// laterRank reports whether wk is a data-parallel rank other than 0: a
+// call to its server's per-server state is made once, through rank 0.
+func laterRank(wk *worker.Worker) bool {
+	rank, ok := wk.DPRank()
+	return ok && rank > 0
+}
+
+// post POSTs body to path on wk's server (a fan-out call) and returns ""
+// on a 2xx answer, else what went wrong, naming the worker.
+func (rt *Router) post(ctx context.Context, hops int, wk *worker.Worker, path string, body []byte) string {
+	resp, err := rt.adminCall(ctx, hops, http.MethodPost, wk.BaseURL()+path, body)
+	if err != nil {
+		return wk.URL() + ": " + err.Error()
+	}
+	proxy.Drain(resp)
+	if resp.StatusCode/100 != 2 {
+		return wk.URL() + ": " + resp.Status
+	}
+	return ""
+}
+
+// appendFailures appends the non-empty results of post to failed.
+func appendFailures(failed, results []string) []string {
+	for _, f := range results {
+		if f != "" {
+			failed = append(failed, f)
+		}
+	}
+	return failed
 }
 
 // workerLoad is one entry of /get_loads.
@@ -135,17 +166,24 @@ func (rt *Router) probe(ctx context.Context, hops int, url string) error {
 	return nil
 }
 
-// adminCall sends a body-less request to a worker with the health timeout
-// and workerHeader(hops).
-func (rt *Router) adminCall(ctx context.Context, hops int, method, url string) (*http.Response, error) {
+// adminCall sends a request (a JSON body, or none when body is nil) to a
+// worker with the health timeout and workerHeader(hops).
+func (rt *Router) adminCall(ctx context.Context, hops int, method, url string, body []byte) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, rt.opts.HealthTimeout)
-	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
 	for k, v := range rt.workerHeader(hops) {
 		req.Header[k] = v
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := rt.proxy.Client.Do(req)
 	if err != nil {

@@ -33,6 +33,23 @@ type call struct {
 	// deadline backs ctx when the router has a request timeout (see
 	// withDeadline): kept in the call, it costs no allocation.
 	deadline requestCtx
+	model    string         // the model whose workers serve it ("" = any worker)
+	rid      string         // the body's "rid", when it names one
+	last     *worker.Worker // the worker of the latest attempt (the one that answered)
+	// pinned, when set, is tried first: the worker that stores the
+	// response a Responses request continues (previous_response_id).
+	pinned *worker.Worker
+	// label, when set, is the route label of the request's metrics
+	// instead of path (a path with an id in it: labels stay bounded).
+	label string
+}
+
+// route is the route label of c's metrics.
+func (c *call) route() string {
+	if c.label != "" {
+		return c.label
+	}
+	return c.path
 }
 
 // forward sends c to a worker chosen by pick and writes the answer back.
@@ -89,7 +106,7 @@ func (rt *Router) attempt(c *call, wk *worker.Worker, final bool) (reply int, f 
 // deliver copies the worker's answer to the client, streaming if it is an
 // event stream.
 func (rt *Router) deliver(c *call, wk *worker.Worker, resp *http.Response) int {
-	d := proxy.Delivery{FirstByte: func() { rt.rec.RecordTTFT(c.path, time.Since(c.start)) }}
+	d := proxy.Delivery{FirstByte: func() { rt.rec.RecordTTFT(c.route(), time.Since(c.start)) }}
 	return rt.delivered(c, wk, resp, proxy.WriteResponse(c.w, resp, &d))
 }
 
@@ -128,14 +145,8 @@ func (rt *Router) extraHeaders(c *call) []proxy.Field {
 // go as they came.
 func (rt *Router) bodyFor(c *call, wk *worker.Worker) []byte {
 	rank := rankOf(wk)
-	if rank < 0 || c.body == nil {
+	if rank < 0 || c.edit.Body() == nil {
 		return c.body
-	}
-	if c.edit.Body() == nil { // a large body parse left unscanned (unscannedAbove)
-		if b, err := reqbody.InjectRank(c.body, rank); err == nil {
-			return b
-		}
-		return c.body // malformed: the worker answers it
 	}
 	if b, err := c.edit.Inject(nil, rank); err == nil { // cannot fail: the body was validated
 		return b

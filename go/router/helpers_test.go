@@ -34,21 +34,22 @@ func (p firstPolicy) NeedsText() bool { return p.text }
 // nopRecorder discards what the router records.
 type nopRecorder struct{}
 
-func (nopRecorder) RecordRequest(string, time.Duration)   {}
-func (nopRecorder) RecordError(string, string)            {}
-func (nopRecorder) RecordRetry(string)                    {}
-func (nopRecorder) RecordTTFT(string, time.Duration)      {}
-func (nopRecorder) RecordGenerate(time.Duration)          {}
-func (nopRecorder) RecordProcessed(string)                {}
-func (nopRecorder) RecordPolicyDecision(string, string)   {}
-func (nopRecorder) SetRunning(string, int64)              {}
-func (nopRecorder) RecordPDRequest(string, time.Duration) {}
-func (nopRecorder) RecordPDPrefill(string)                {}
-func (nopRecorder) RecordPDDecode(string)                 {}
-func (nopRecorder) RecordPDError(string)                  {}
-func (nopRecorder) RecordPDPrefillError(string)           {}
-func (nopRecorder) RecordPDDecodeError(string)            {}
-func (nopRecorder) RecordPDStreamError(string)            {}
+func (nopRecorder) RecordRequest(string, time.Duration)      {}
+func (nopRecorder) RecordError(string, string)               {}
+func (nopRecorder) RecordRetry(string)                       {}
+func (nopRecorder) RecordTTFT(string, time.Duration)         {}
+func (nopRecorder) RecordGenerate(time.Duration)             {}
+func (nopRecorder) RecordProcessed(string)                   {}
+func (nopRecorder) RecordPolicyDecision(string, string)      {}
+func (nopRecorder) SetRunning(string, int64)                 {}
+func (nopRecorder) RecordPDRequest(string, time.Duration)    {}
+func (nopRecorder) RecordPDPrefill(string)                   {}
+func (nopRecorder) RecordPDDecode(string)                    {}
+func (nopRecorder) RecordPDError(string)                     {}
+func (nopRecorder) RecordPDPrefillError(string)              {}
+func (nopRecorder) RecordPDDecodeError(string)               {}
+func (nopRecorder) RecordPDStreamError(string)               {}
+func (nopRecorder) RecordModelRequest(string, time.Duration) {}
 
 func testOptions() Options {
 	return Options{

@@ -28,10 +28,11 @@ type recorder struct {
 	running  map[string][]int64 // every value of the running gauge, by worker
 	counts   map[string]int     // "family worker" for the per-worker PD error families
 	retries  int
+	models   map[string]int // requests by model label
 }
 
 func newRecorder() *recorder {
-	return &recorder{running: map[string][]int64{}, counts: map[string]int{}}
+	return &recorder{running: map[string][]int64{}, counts: map[string]int{}, models: map[string]int{}}
 }
 
 func (r *recorder) locked(f func()) {
@@ -41,7 +42,10 @@ func (r *recorder) locked(f func()) {
 }
 
 func (r *recorder) RecordRequest(string, time.Duration) { r.locked(func() { r.requests++ }) }
-func (r *recorder) RecordRetry(string)                  { r.locked(func() { r.retries++ }) }
+func (r *recorder) RecordModelRequest(m string, _ time.Duration) {
+	r.locked(func() { r.models[m]++ })
+}
+func (r *recorder) RecordRetry(string) { r.locked(func() { r.retries++ }) }
 func (r *recorder) RecordError(route, errorType string) {
 	r.locked(func() { r.errors = append(r.errors, route+" "+errorType) })
 }

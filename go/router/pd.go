@@ -37,7 +37,7 @@ func (rt *Router) forwardPD(c *call, info reqbody.Info) int {
 	cancel := rt.withDeadline(c)
 	defer cancel()
 	reply := rt.retryPD(c, info)
-	rt.rec.RecordPDRequest(c.path, time.Since(c.start))
+	rt.rec.RecordPDRequest(c.route(), time.Since(c.start))
 	if _, o, _ := unpackReply(reply); o != outcomeNone && o != outcomeOK {
 		rt.rec.RecordPDError(o.errorType())
 	}
@@ -47,7 +47,7 @@ func (rt *Router) forwardPD(c *call, info reqbody.Info) int {
 // retryPD runs attempts until one answers the client or the class of a
 // failure, the retry budget or the pools end the request.
 func (rt *Router) retryPD(c *call, info reqbody.Info) int {
-	pre, dec := rt.prefill.pick(info.Text, nil), rt.decode.pick(info.Text, nil)
+	pre, dec := rt.prefill.pick(c.model, info.Text, nil), rt.decode.pick(c.model, info.Text, nil)
 	var tried []*worker.Worker
 	var last failure
 	for n := 0; ; n++ {
@@ -73,9 +73,9 @@ func (rt *Router) retryPD(c *call, info reqbody.Info) int {
 		// Replace the failed leg's worker; the other one did nothing wrong.
 		tried = append(tried, f.wk)
 		if f.wk == pre {
-			pre = rt.prefill.pick(info.Text, tried)
+			pre = rt.prefill.pick(c.model, info.Text, tried)
 		} else {
-			dec = rt.decode.pick(info.Text, tried)
+			dec = rt.decode.pick(c.model, info.Text, tried)
 		}
 	}
 }
@@ -90,6 +90,9 @@ func (rt *Router) attemptPD(c *call, info reqbody.Info, pre, dec *worker.Worker,
 		return writeError(c.w, fmt.Errorf("%w: %v", ErrBadRequest, err)), failure{}
 	}
 	rt.recordPDPick(pre, dec)
+	if c.rid != "" {
+		rt.rids.put(c, pre, dec)
+	}
 	rt.acquire(pre)
 	defer rt.release(pre)
 	rt.acquire(dec)

@@ -1,53 +1,122 @@
 package router
 
 import (
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sgl-project/sglang-router-go/go/policy"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
-// Pool is a set of interchangeable workers and the policy that picks among
-// them: the regular pool, or the prefill or decode pool in PD mode.
+// Pool is a set of workers of one role and the policy that picks among
+// them: the regular pool, or the prefill or decode pool in PD mode. Its
+// workers may serve several models: a pick for a model considers only the
+// workers serving it, through that model's own policy instance (its own
+// prefix tree), so models never share routing state.
 type Pool struct {
 	Role     worker.Role
 	Registry *worker.Registry
-	Policy   policy.Policy
+	// Policy picks among all workers when a request names no model the
+	// router knows of (and no model is learned at all).
+	Policy policy.Policy
+	// NewPolicy makes the policy of one model's workers; nil means Policy
+	// serves every model. It is called once per model, when the first
+	// request for that model is routed; the instance lives as long as the
+	// pool (models come from workers and the operator, so they are few).
+	NewPolicy func(model string) policy.Policy
+
+	mu     sync.Mutex                               // serialises changes of models
+	models atomic.Pointer[map[string]policy.Policy] // copy-on-write: read without a lock
 }
 
-// pick returns an available worker not in exclude (workers already tried for
-// this request), or nil. When every available worker was tried it may pick
-// one of them again rather than fail.
-func (p *Pool) pick(text string, exclude []*worker.Worker) *worker.Worker {
-	cands := p.candidates(time.Now(), exclude)
+// policyFor returns the policy of model's workers ("" = Policy).
+func (p *Pool) policyFor(model string) policy.Policy {
+	if model == "" || p.NewPolicy == nil {
+		return p.Policy
+	}
+	if m := p.models.Load(); m != nil {
+		if pol, ok := (*m)[model]; ok {
+			return pol
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := p.models.Load()
+	if old != nil {
+		if pol, ok := (*old)[model]; ok {
+			return pol
+		}
+	}
+	next := make(map[string]policy.Policy, 1)
+	if old != nil {
+		for k, v := range *old {
+			next[k] = v
+		}
+	}
+	pol := p.NewPolicy(model)
+	next[model] = pol
+	p.models.Store(&next)
+	return pol
+}
+
+// Policies returns every policy instance of the pool: Policy and those of
+// the models (for upkeep and metrics).
+func (p *Pool) Policies() []policy.Policy {
+	out := []policy.Policy{p.Policy}
+	if m := p.models.Load(); m != nil {
+		for _, pol := range *m {
+			out = append(out, pol)
+		}
+	}
+	return out
+}
+
+// RemoveWorker drops the state every policy of the pool keeps for url.
+func (p *Pool) RemoveWorker(url string) {
+	for _, pol := range p.Policies() {
+		if r, ok := pol.(policy.WorkerRemover); ok {
+			r.RemoveWorker(url)
+		}
+	}
+}
+
+// pick returns an available worker of model ("" = any) not in exclude
+// (workers already tried for this request), or nil. When every available
+// worker was tried it may pick one of them again rather than fail.
+func (p *Pool) pick(model, text string, exclude []*worker.Worker) *worker.Worker {
+	cands := p.candidates(time.Now(), model, exclude)
 	if len(cands) == 0 && len(exclude) > 0 {
-		cands = p.candidates(time.Now(), nil)
+		cands = p.candidates(time.Now(), model, nil)
 	}
 	if len(cands) == 0 {
 		return nil
 	}
-	return p.Policy.Pick(cands, text)
+	return p.policyFor(model).Pick(cands, text)
 }
 
-// candidates filters the snapshot to available workers not excluded. In the
-// common case (all available, nothing excluded) it returns the snapshot
-// itself, so the request path does not allocate.
-func (p *Pool) candidates(now time.Time, exclude []*worker.Worker) []*worker.Worker {
+// candidates filters the snapshot to available workers of model not
+// excluded. In the common case (all usable, nothing excluded) it returns
+// the snapshot itself, so the request path does not allocate.
+func (p *Pool) candidates(now time.Time, model string, exclude []*worker.Worker) []*worker.Worker {
 	all := p.Registry.Snapshot()
+	ok := func(w *worker.Worker) bool {
+		return w.Available(now) && (model == "" || w.Model() == model) && !contains(exclude, w)
+	}
 	for i, w := range all {
-		if !w.Available(now) || contains(exclude, w) {
-			return filter(all[:i:i], all[i+1:], now, exclude)
+		if !ok(w) {
+			return filter(all[:i:i], all[i+1:], ok)
 		}
 	}
 	return all
 }
 
 // filter copies head (all usable) and the usable workers of tail into a new slice.
-func filter(head, tail []*worker.Worker, now time.Time, exclude []*worker.Worker) []*worker.Worker {
+func filter(head, tail []*worker.Worker, ok func(*worker.Worker) bool) []*worker.Worker {
 	out := make([]*worker.Worker, len(head), len(head)+len(tail))
 	copy(out, head)
 	for _, w := range tail {
-		if w.Available(now) && !contains(exclude, w) {
+		if ok(w) {
 			out = append(out, w)
 		}
 	}
@@ -63,11 +132,12 @@ func contains(ws []*worker.Worker, w *worker.Worker) bool {
 	return false
 }
 
-// anyAvailable returns the least-loaded available worker not yet tried, for
-// forwards that do not go through the policy (models, server info).
-func (p *Pool) anyAvailable(tried []*worker.Worker) *worker.Worker {
+// anyAvailable returns the least-loaded available worker of model ("" =
+// any) not yet tried, for forwards whose answer depends on no cache
+// (tokenize, rerank, server info, ...).
+func (p *Pool) anyAvailable(model string, tried []*worker.Worker) *worker.Worker {
 	var best *worker.Worker
-	for _, w := range p.candidates(time.Now(), tried) {
+	for _, w := range p.candidates(time.Now(), model, tried) {
 		if best == nil || w.Load() < best.Load() {
 			best = w
 		}

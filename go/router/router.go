@@ -7,6 +7,7 @@ package router
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -40,11 +41,15 @@ type Options struct {
 	// ClientAPIKeys, when set, are the bearer tokens the request routes
 	// accept; the client's token is then never forwarded to workers.
 	ClientAPIKeys []string
+	// DefaultModel, when set, serves requests that name no model (see
+	// resolveModel).
+	DefaultModel string
 }
 
 // Recorder receives what the router observes; *metrics.Metrics implements it.
 type Recorder interface {
 	RecordRequest(route string, d time.Duration)
+	RecordModelRequest(model string, d time.Duration)
 	RecordError(route, errorType string)
 	RecordRetry(route string)
 	RecordTTFT(route string, d time.Duration)
@@ -81,6 +86,9 @@ type Router struct {
 	textNeeded bool     // some pool's policy routes on request text
 	bearer     string   // "Bearer <APIKey>", "" without a key
 	idHeaders  []string // RequestIDHeaders in canonical form, so a lookup allocates nothing
+	allPools   []*Pool  // regular, or prefill and decode
+	rids       *rids
+	respIDs    *respIDs
 }
 
 // Workers adds and removes workers for the admin routes. The app
@@ -111,7 +119,7 @@ func New(opts Options, d Deps) *Router {
 		opts: opts, regular: d.Regular, prefill: d.Prefill, decode: d.Decode,
 		proxy: &proxy.Proxy{Client: d.Client, Plain: d.Plain}, rec: d.Recorder, log: d.Log, workers: d.Workers,
 		admin: newKeyring(opts.AdminAPIKey), clients: newKeyring(opts.ClientAPIKeys...),
-		ids: newIDSource(), limiter: newLimiter(opts),
+		ids: newIDSource(), limiter: newLimiter(opts), rids: newRIDs(), respIDs: newRespIDs(),
 		bodies: &bodyBudget{max: opts.MaxBufferedBody},
 	}
 	if opts.APIKey != "" {
@@ -119,6 +127,10 @@ func New(opts Options, d Deps) *Router {
 	}
 	for _, h := range opts.RequestIDHeaders {
 		rt.idHeaders = append(rt.idHeaders, http.CanonicalHeaderKey(h))
+	}
+	rt.allPools = []*Pool{rt.regular}
+	if rt.PD() {
+		rt.allPools = []*Pool{rt.prefill, rt.decode}
 	}
 	rt.routes = rt.routeTable()
 	for _, p := range rt.pools() {
@@ -137,6 +149,7 @@ type handler func(w http.ResponseWriter, r *http.Request, id string) int
 
 // route is one entry of the route table.
 type route struct {
+	label   string // the route label of its metrics: the path, or its pattern
 	method  string // "" = any
 	limited bool   // counts against max_concurrent_requests
 	access  access // who may call it
@@ -149,6 +162,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := rt.requestID(r)
 	w.Header().Set("X-Request-Id", id)
 	rte, ok := rt.routes[r.URL.Path]
+	if !ok {
+		rte, ok = rt.prefixRoute(r.URL.Path)
+	}
 	if rte.access != adminAccess && rt.cors(w, r) {
 		return
 	}
@@ -164,9 +180,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	status, o, cut := unpackReply(rt.serveRoute(w, r, id, rte))
 	elapsed := time.Since(start)
-	rt.rec.RecordRequest(r.URL.Path, elapsed)
+	rt.rec.RecordRequest(rte.label, elapsed)
 	if label := errorLabel(status, o); label != "" {
-		rt.rec.RecordError(r.URL.Path, label)
+		rt.rec.RecordError(rte.label, label)
 	}
 	// Per-request lines only at debug level: Check costs nothing otherwise.
 	if ce := rt.log.Check(zap.DebugLevel, "request"); ce != nil {
@@ -193,29 +209,57 @@ func (rt *Router) serveRoute(w http.ResponseWriter, r *http.Request, id string, 
 }
 
 func (rt *Router) routeTable() map[string]route {
-	gen := func(path string) route {
-		return route{method: http.MethodPost, limited: true, access: clientAccess, handle: rt.generation(path)}
+	routes := map[string]route{
+		"/health":          {method: http.MethodGet, handle: rt.health},
+		"/health_generate": {method: http.MethodGet, handle: rt.healthGenerate},
+		"/liveness":        {method: http.MethodGet, handle: liveness},
+		"/readiness":       {method: http.MethodGet, handle: rt.readiness},
+		"/ping":            {method: http.MethodGet, handle: liveness}, // SageMaker's liveness probe
+		"/add_worker":      {method: http.MethodPost, access: adminAccess, handle: rt.addWorker},
+		"/remove_worker":   {method: http.MethodPost, access: adminAccess, handle: rt.removeWorker},
+		"/list_workers":    {method: http.MethodGet, access: adminAccess, handle: rt.listWorkers},
+		"/flush_cache":     {method: http.MethodPost, access: adminAccess, handle: rt.flushCache},
+		"/get_loads":       {method: http.MethodGet, access: adminAccess, handle: rt.getLoads},
 	}
-	info := func(path string, serverInfo bool) route {
-		return route{method: http.MethodGet, access: clientAccess, handle: rt.forwardInfo(path, rt.infoPool(serverInfo))}
+	for _, s := range ForwardedRoutes() {
+		if strings.Contains(s.Path, "{") {
+			continue // served by prefixRoute
+		}
+		rte := route{label: s.Path, method: s.Method, access: clientAccess, handle: rt.handlerOf(s)}
+		rte.limited = s.Kind == KindGenerate || s.Kind == KindModel || s.Kind == KindLoad
+		routes[s.Path] = rte
 	}
-	return map[string]route{
-		"/generate":            gen("/generate"),
-		"/v1/chat/completions": gen("/v1/chat/completions"),
-		"/v1/completions":      gen("/v1/completions"),
-		"/v1/models":           info("/v1/models", false),
-		"/get_model_info":      info("/get_model_info", false),
-		"/get_server_info":     info("/get_server_info", true),
-		"/health":              {method: http.MethodGet, handle: rt.health},
-		"/health_generate":     {method: http.MethodGet, handle: rt.healthGenerate},
-		"/liveness":            {method: http.MethodGet, handle: liveness},
-		"/readiness":           {method: http.MethodGet, handle: rt.readiness},
-		"/add_worker":          {method: http.MethodPost, access: adminAccess, handle: rt.addWorker},
-		"/remove_worker":       {method: http.MethodPost, access: adminAccess, handle: rt.removeWorker},
-		"/list_workers":        {method: http.MethodGet, access: adminAccess, handle: rt.listWorkers},
-		"/flush_cache":         {method: http.MethodPost, access: adminAccess, handle: rt.flushCache},
-		"/get_loads":           {method: http.MethodGet, access: adminAccess, handle: rt.getLoads},
+	for path, rte := range routes {
+		rte.label = path
+		routes[path] = rte
 	}
+	return routes
+}
+
+// handlerOf returns the handler of a forwarded route.
+func (rt *Router) handlerOf(s RouteSpec) handler {
+	switch {
+	case s.Path == "/v1/models":
+		return rt.listModels
+	case s.Path == "/api/tags":
+		return rt.ollamaTags
+	case s.Path == "/abort_request":
+		return rt.abortRequest
+	case s.Kind == KindInfo:
+		return rt.forwardInfo(s.Path, rt.infoPool(s.Path == "/get_server_info"))
+	}
+	return rt.bodyRoute(s)
+}
+
+// prefixRoute serves the routes with an id in their path.
+func (rt *Router) prefixRoute(path string) (route, bool) {
+	switch {
+	case strings.HasPrefix(path, "/v1/models/"):
+		return route{label: "/v1/models/{model}", method: http.MethodGet, access: clientAccess, handle: rt.getModel}, true
+	case strings.HasPrefix(path, "/v1/responses/"):
+		return route{label: "/v1/responses/{id}", access: clientAccess, handle: rt.storedResponse}, true
+	}
+	return route{}, false
 }
 
 // infoPool picks the pool that answers informational routes: the regular
@@ -231,9 +275,4 @@ func (rt *Router) infoPool(serverInfo bool) *Pool {
 }
 
 // pools lists every pool of the router (one in regular mode, two in PD).
-func (rt *Router) pools() []*Pool {
-	if rt.PD() {
-		return []*Pool{rt.prefill, rt.decode}
-	}
-	return []*Pool{rt.regular}
-}
+func (rt *Router) pools() []*Pool { return rt.allPools }

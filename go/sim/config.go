@@ -32,13 +32,17 @@ const (
 // changes. Faults (the Fault* fields) apply to the servers listed in
 // FaultWorkers, or to all of them when that list is empty.
 type Config struct {
-	Host      string `json:"host"`      // listen address; default 127.0.0.1
-	BasePort  int    `json:"base_port"` // server i listens on BasePort+i; 0 = free ports
-	Workers   int    `json:"workers"`   // servers in a cluster; default 1
-	Role      string `json:"role"`      // regular (default), prefill or decode
-	Model     string `json:"model"`     // model name reported everywhere; default "sim-model"
-	Tokenizer string `json:"tokenizer"` // words (default) or bytes4
-	VocabSize int    `json:"vocab_size"`
+	Host     string `json:"host"`      // listen address; default 127.0.0.1
+	BasePort int    `json:"base_port"` // server i listens on BasePort+i; 0 = free ports
+	Workers  int    `json:"workers"`   // servers in a cluster; default 1
+	Role     string `json:"role"`      // regular (default), prefill or decode
+	Model    string `json:"model"`     // model name reported everywhere; default "sim-model"
+	// Models, when set, gives each server of a cluster its model: server i
+	// serves Models[i % len(Models)] (its model_path), so one cluster
+	// stands for a deployment of several models.
+	Models    []string `json:"models"`
+	Tokenizer string   `json:"tokenizer"` // words (default) or bytes4
+	VocabSize int      `json:"vocab_size"`
 
 	CacheCapacityTokens int `json:"cache_capacity_tokens"` // prefix cache size (of each rank); default 262144, -1 = no cache
 	// DPSize is the server's data-parallel size (SGLang --dp-size with

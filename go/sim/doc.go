@@ -6,8 +6,16 @@
 // One Server is an engine behind SGLang's HTTP API (/generate,
 // /v1/chat/completions, /v1/completions, /health, /health_generate,
 // /get_server_info, /get_model_info, /v1/models, /get_load, /flush_cache,
-// /metrics), plus /sim/faults to make it sick at run time (LiveFaults). NewServer gives an http.Handler for httptest; StartCluster
-// runs Config.Workers of them on loopback ports.
+// /metrics), plus /sim/faults to make it sick at run time (LiveFaults),
+// and the routes beyond them (routes.go): /v1/responses and /v1/messages
+// through the engine like chat, with their named-event streams, and,
+// answered at once with deterministic bodies, embeddings, /encode,
+// /classify, /v1/classify, /v1/rerank, /v1/score, tokenize, detokenize
+// (ids come back as "t<id>": the hash tokenizer cannot invert),
+// /v1/messages/count_tokens and /abort_request (which notes the rid for
+// tests, Server.Aborted, and stops nothing). NewServer gives an
+// http.Handler for httptest; StartCluster runs Config.Workers of them on
+// loopback ports, each serving Config.Models[i % len] when that is set.
 //
 // Tokenizer (Config.Tokenizer): "words" makes each whitespace-separated
 // word one token (16-byte pieces of longer words); "bytes4" makes every 4

@@ -83,8 +83,10 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, req *reques
 	f := s.format(req, jobs)
 	var cb progress = func(*job, bool) error { return nil }
 	var sse *sseWriter
+	_, named := f.(namedEvents)
 	if req.stream {
 		sse = newSSEWriter(w)
+		sse.framed = named
 		cb = func(j *job, done bool) error { return sse.send(f.events(j, done)...) }
 	}
 	if err := s.runJobs(ctx, jobs, cb); err != nil {
@@ -95,7 +97,9 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, req *reques
 		return
 	}
 	_ = sse.send(f.tail()...)
-	_ = sse.sendRaw([]byte("[DONE]"))
+	if !named {
+		_ = sse.sendRaw([]byte("[DONE]"))
+	}
 }
 
 // runJobs runs jobs concurrently (a single one inline); the first failure

@@ -47,6 +47,9 @@ type Server struct {
 
 	rngMu sync.Mutex
 	rng   *rand.Rand // fault_fail_rate draws; guarded by rngMu
+
+	stored  storedResponses // /v1/responses answers, for retrieval by id
+	aborted abortLog        // rids named by /abort_request
 }
 
 // Option customises a Server.
@@ -62,6 +65,9 @@ func WithClock(c Clock) Option {
 // in a cluster, seeds its randomness and decides whether faults apply).
 // cfg's zero fields take their defaults; an invalid cfg is an error.
 func NewServer(cfg Config, index int, opts ...Option) (*Server, error) {
+	if len(cfg.Models) > 0 && index >= 0 {
+		cfg.Model = cfg.Models[index%len(cfg.Models)]
+	}
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -154,6 +160,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /get_load", s.getLoad)
 	mux.HandleFunc("/flush_cache", s.flushCache)
 	mux.HandleFunc("/sim/faults", s.faults)
+	s.moreRoutes(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	return s.guard(mux)
 }
@@ -170,3 +177,6 @@ func (s *Server) newID() string {
 	n := s.ids.Add(1)
 	return fmt.Sprintf("%016x", mix64(s.cfg.Seed^uint64(s.index)<<48^n))
 }
+
+// Model is the model the server serves.
+func (s *Server) Model() string { return s.cfg.Model }

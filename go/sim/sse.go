@@ -22,10 +22,19 @@ func (s *Server) format(req *request, jobs []*job) formatter {
 		return s.newOpenAIFormat(req, jobs, true)
 	case kindCompletion:
 		return s.newOpenAIFormat(req, jobs, false)
+	case kindResponses:
+		return s.newResponsesFormat(req, jobs)
+	case kindMessages:
+		return s.newMessagesFormat(req, jobs)
 	default:
 		return s.newGenerateFormat(req, jobs)
 	}
 }
+
+// namedEvents is implemented by formats whose events are whole SSE frames
+// with event names ("event: NAME\ndata: JSON\n\n") and whose stream ends
+// without [DONE] (Responses, Anthropic Messages).
+type namedEvents interface{ named() }
 
 // sseWriter writes Server-Sent Events ("data: ...\n\n"), flushing each
 // one. Jobs of a batch send concurrently; mu serialises them.
@@ -33,6 +42,7 @@ type sseWriter struct {
 	mu      sync.Mutex
 	w       http.ResponseWriter
 	started bool
+	framed  bool // payloads are whole frames (namedEvents)
 }
 
 func newSSEWriter(w http.ResponseWriter) *sseWriter { return &sseWriter{w: w} }
@@ -49,8 +59,11 @@ func (sw *sseWriter) send(payloads ...[]byte) error {
 		sw.started = true
 	}
 	for _, p := range payloads {
-		buf := make([]byte, 0, len(p)+8)
-		buf = append(append(append(buf, "data: "...), p...), "\n\n"...)
+		buf := p
+		if !sw.framed {
+			buf = make([]byte, 0, len(p)+8)
+			buf = append(append(append(buf, "data: "...), p...), "\n\n"...)
+		}
 		if _, err := sw.w.Write(buf); err != nil {
 			return err
 		}

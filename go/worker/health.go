@@ -53,6 +53,12 @@ type Checker struct {
 	SuccessThreshold int
 	// OnChange is called (from the checker's goroutines) when a verdict flips.
 	OnChange func(w *Worker, healthy bool)
+	// OnPass, when set, is called (from the checker's goroutines) after
+	// each passing probe of a server some of whose workers (its ranks, or
+	// the whole server) have a model to learn, before the verdict is
+	// applied: the app learns the model there, so a worker turns healthy
+	// with its model known, and a failed attempt is retried every interval.
+	OnPass func(ctx context.Context, ws []*Worker)
 }
 
 // Run checks at once, then every Interval, until ctx is done.
@@ -97,6 +103,9 @@ func (c *Checker) checkServer(ctx context.Context, ws []*Worker) bool {
 	if ctx.Err() != nil {
 		return ok // shutting down: a cancelled probe says nothing about the worker
 	}
+	if ok && c.OnPass != nil && modelToLearn(ws) {
+		c.OnPass(ctx, ws)
+	}
 	now := time.Now()
 	for _, w := range ws {
 		w.breaker.healthChecked(ok, now)
@@ -105,6 +114,16 @@ func (c *Checker) checkServer(ctx context.Context, ws []*Worker) bool {
 		}
 	}
 	return ok
+}
+
+// modelToLearn reports whether some worker of ws has a model to learn.
+func modelToLearn(ws []*Worker) bool {
+	for _, w := range ws {
+		if w.ModelToLearn() {
+			return true
+		}
+	}
+	return false
 }
 
 // HealthURL is the address the checker probes for the worker at

@@ -34,6 +34,9 @@ type Spec struct {
 	URL           string
 	Role          Role
 	BootstrapPort *int // prefill only; nil means "none"
+	// Model, when set, is the model the worker serves as the operator
+	// gave it (checked by CheckModelName); else it is learned on joining.
+	Model string
 }
 
 // ParseSpec checks a worker's description and normalises its URL (see

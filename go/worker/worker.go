@@ -47,6 +47,7 @@ type Worker struct {
 	breaker    breaker
 	healthRuns healthCounter
 	progress   progress
+	model      modelState
 }
 
 // New returns a worker that is not yet healthy: it becomes healthy when a
@@ -134,7 +135,8 @@ func (w *Worker) Healthy() bool { return w.healthy.Load() }
 func (w *Worker) SetHealthy(ok bool) { w.healthy.Store(ok) }
 
 // Available reports whether the worker may be picked now: healthy, its
-// circuit not open and not stalled.
+// circuit not open, not stalled, and its model known if it must be
+// (ExpectModel).
 func (w *Worker) Available(now time.Time) bool {
-	return w.healthy.Load() && !w.progress.stalled.Load() && w.breaker.allow(now)
+	return w.healthy.Load() && !w.progress.stalled.Load() && w.breaker.allow(now) && w.model.routable()
 }

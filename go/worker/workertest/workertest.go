@@ -43,9 +43,23 @@ type Worker struct {
 	failStatus   atomic.Int32 // status of generation routes; 0 = normal answer
 	hang         atomic.Bool  // generation routes block until the client leaves
 	served       atomic.Int64
+	others       atomic.Int64 // answers of the other routes (ids)
+
+	model atomic.Pointer[string] // what /v1/models and /get_model_info name; nil: "fake-model"
 
 	mu       sync.Mutex // guards requests
 	requests []Request
+}
+
+// SetModel sets the model the worker names (default "fake-model").
+func (w *Worker) SetModel(name string) { w.model.Store(&name) }
+
+// Model is the model the worker names.
+func (w *Worker) Model() string {
+	if p := w.model.Load(); p != nil {
+		return *p
+	}
+	return "fake-model"
 }
 
 // New starts a fake worker that is closed when the test ends.
@@ -113,13 +127,15 @@ func (w *Worker) serve(rw http.ResponseWriter, r *http.Request) {
 	case "/flush_cache":
 		rw.WriteHeader(http.StatusOK)
 	case "/v1/models":
-		writeJSON(rw, http.StatusOK, map[string]any{"object": "list", "data": []any{map[string]any{"id": "fake-model", "object": "model", "owned_by": w.Name}}})
+		writeJSON(rw, http.StatusOK, map[string]any{"object": "list", "data": []any{map[string]any{"id": w.Model(), "object": "model", "owned_by": w.Name}}})
 	case "/get_model_info":
-		writeJSON(rw, http.StatusOK, map[string]any{"model_path": "fake-model", "worker": w.Name})
+		writeJSON(rw, http.StatusOK, map[string]any{"model_path": w.Model(), "worker": w.Name})
 	case "/get_server_info":
 		writeJSON(rw, http.StatusOK, map[string]any{"worker": w.Name})
 	default:
-		http.NotFound(rw, r)
+		// Any other route SGLang serves: a JSON answer naming the worker,
+		// the path and a response id unique to the worker.
+		writeJSON(rw, http.StatusOK, map[string]any{"id": fmt.Sprintf("resp_%s_%d", w.Name, w.others.Add(1)), "worker": w.Name, "path": r.URL.Path})
 	}
 }
 

@@ -50,10 +50,12 @@ $(WHEEL_X86): $(GOFILES) $(PYFILES) | deps
 $(WHEEL_ARM): $(GOFILES) $(PYFILES) | deps
 	$(VPY) scripts/build_wheel.py aarch64
 
-# A real kube-apiserver (built once from the Go module proxy, cached under
-# ~/.cache/sglang-router) and Debian's etcd, for the discovery tests.
+# A real kube-apiserver and helm (built once from the Go module proxy, cached
+# under ~/.cache/sglang-router) and Debian's etcd, for the discovery and
+# deploy tests.
 k8s-deps:
 	bash scripts/k8s/get-kube-apiserver.sh >/dev/null
+	bash scripts/k8s/get-helm.sh >/dev/null
 
 lint:
 	$(GO) vet ./...

@@ -74,6 +74,9 @@ CLI_DEFAULTS = {
     "health_check_timeout_secs": 5,
     # This router's own options (the original has none of them).
     "max_tree_memory_mb": 256,
+    "session_header": "x-session-id",
+    "load_poll_interval_ms": 200,
+    "decision_headers": False,
     "admin_api_key": None,
     "client_api_keys": [],
     "body_read_timeout_secs": 60,
@@ -129,6 +132,8 @@ FLAG_CASES = [
     (["--admin-api-key", "adm"], "admin_api_key", "adm"),
     (["--client-api-keys", "c1", "c2"], "client_api_keys", ["c1", "c2"]),
     (["--max-tree-memory-mb", "64"], "max_tree_memory_mb", 64),
+    (["--session-header", "x-conversation"], "session_header", "x-conversation"),
+    (["--decision-headers"], "decision_headers", True),
     (["--request-id-headers", "x-a", "x-b"], "request_id_headers", ["x-a", "x-b"]),
     (["--cors-allowed-origins", "https://a.example"], "cors_allowed_origins", ["https://a.example"]),
     (["--max-concurrent-requests", "64"], "max_concurrent_requests", 64),

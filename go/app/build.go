@@ -214,6 +214,8 @@ func routerOptions(cfg config.Config) router.Options {
 		Retry: router.RetryPolicy{MaxRetries: retries, Initial: ms(cfg.RetryInitialBackoffMs),
 			Max: ms(cfg.RetryMaxBackoffMs), Multiplier: cfg.RetryBackoffMultiplier, Jitter: cfg.RetryJitterFactor},
 		RequestIDHeaders:   headers,
+		SessionHeader:      cfg.SessionHeader,
+		DecisionHeaders:    cfg.DecisionHeaders,
 		APIKey:             cfg.APIKey,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 		MaxConcurrent:      cfg.MaxConcurrentRequests,

@@ -2,12 +2,15 @@ package app
 
 import (
 	"bufio"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/sgl-project/sglang-router-go/go/config"
+	"github.com/sgl-project/sglang-router-go/go/policy"
 	"github.com/sgl-project/sglang-router-go/go/sim"
+	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
 // scrape reads the router's /metrics into "name{labels}" -> value.
@@ -45,18 +48,21 @@ func TestMetricsCountAKnownMix(t *testing.T) {
 		return strings.Contains(b, `"healthy_workers":2`)
 	})
 
-	shared := strings.Repeat("the same long system prompt ", 20)
+	// A new prefix goes where rendezvous hashing of its leading block
+	// puts it: pick texts whose place is known (the ports are random).
+	shared := placedOn(t, A, []string{A, B}, func(i int) string { return strings.Repeat(fmt.Sprintf("system prompt %d ", i), 20) })
+	other := placedOn(t, B, []string{A, B}, func(i int) string { return fmt.Sprintf("an unrelated question about cats %d", i) })
 	send := func(body string, want int) {
 		t.Helper()
 		if s, b := post(t, "http://"+a.Addr()+"/generate", body); s != want {
 			t.Fatalf("%s: %d %s", body[:min(40, len(body))], s, b)
 		}
 	}
-	send(`{"text":"`+shared+`one"}`, 200)                    // miss: empty tree, A (first of equals)
-	send(`{"text":"`+shared+`two"}`, 200)                    // hit on A
-	send(`{"text":"`+shared+`three","stream":true}`, 200)    // hit on A, streamed
-	send(`{"text":"an unrelated question about cats"}`, 200) // miss -> B (smaller tree); B fails once -> retry -> miss -> A
-	send(`{"text": `, 400)                                   // malformed: rejected before routing
+	send(`{"text":"`+shared+`one"}`, 200)                 // miss: placed on A
+	send(`{"text":"`+shared+`two"}`, 200)                 // hit on A
+	send(`{"text":"`+shared+`three","stream":true}`, 200) // hit on A, streamed
+	send(`{"text":"`+other+`"}`, 200)                     // miss -> B; B fails once -> retry -> miss -> A (fallback)
+	send(`{"text": `, 400)                                // malformed: rejected before routing
 
 	m := scrape(t, a)
 	want := map[string]float64{
@@ -65,6 +71,9 @@ func TestMetricsCountAKnownMix(t *testing.T) {
 		`sgl_router_retries_total{route="/generate"}`:                                           1,
 		`sgl_router_cache_hits_total`:                                                           2,
 		`sgl_router_cache_misses_total`:                                                         3,
+		`sgl_router_routing_decisions_total{reason="cache_miss"}`:                               2,
+		`sgl_router_routing_decisions_total{reason="cache_hit"}`:                                2,
+		`sgl_router_routing_decisions_total{reason="fallback"}`:                                 1,
 		`sgl_router_processed_requests_total{worker="` + A + `"}`:                               4,
 		`sgl_router_policy_decisions_total{policy="cache_aware",worker="` + A + `"}`:            4,
 		`sgl_router_policy_decisions_total{policy="cache_aware",worker="` + B + `"}`:            1,
@@ -130,4 +139,23 @@ func TestPDMetrics(t *testing.T) {
 			t.Errorf("PD requests never set sgl_router_running_requests for %s", w)
 		}
 	}
+}
+
+// placedOn returns the first text(i) whose leading block rendezvous
+// hashing places on want among urls (all idle), as cache_aware places a
+// prefix it has not seen.
+func placedOn(t *testing.T, want string, urls []string, text func(int) string) string {
+	t.Helper()
+	ws := make([]*worker.Worker, len(urls))
+	for i, u := range urls {
+		ws[i] = worker.New(u, worker.Regular, nil)
+	}
+	for i := range 1000 {
+		s := text(i)
+		if policy.Home(ws, s).URL() == want {
+			return s
+		}
+	}
+	t.Fatalf("no text placed on %s", want)
+	return ""
 }

@@ -155,3 +155,21 @@ func TestPDDeadPrefillFailsTheRequestAndFreesDecode(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheAwareReadsTheWorkersOwnLoad: under cache_aware the router polls
+// every worker's /get_load (the load router replicas share).
+func TestCacheAwareReadsTheWorkersOwnLoad(t *testing.T) {
+	cluster := startSim(t, sim.Config{Workers: 2})
+	cfg := testConfig(cluster.URLs()...)
+	cfg.Policy, cfg.LoadPollIntervalMs = config.PolicyCacheAware, 20
+	a, _ := startApp(t, cfg)
+	ready(t, a)
+	waitUntil(t, "every worker's load polled", func() bool {
+		for _, w := range a.pools[0].Registry.Snapshot() {
+			if w.PolledLoad() < 0 {
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -129,7 +129,7 @@ func (a *App) logStartup() {
 }
 
 // startBackground starts health checks, stall detection, the startup watchdog, policy upkeep
-// and load polling (power_of_two). State gauges are computed at each scrape
+// and load polling (power_of_two, cache_aware). State gauges are computed at each scrape
 // (sampleGauges), not by a ticker.
 func (a *App) startBackground() {
 	regs := a.registries()
@@ -143,10 +143,10 @@ func (a *App) startBackground() {
 		if bg, ok := p.Policy.(policy.Background); ok {
 			a.goRun("policy "+p.Policy.Name(), bg.Run)
 		}
-		if p.Policy.Name() == config.PolicyPowerOfTwo {
+		if iv := a.loadPollInterval(p.Policy.Name()); iv > 0 {
 			a.goRun("load poll", func(ctx context.Context) {
-				every(ctx, a.checker.Interval, func() {
-					worker.PollLoads(ctx, a.client, nil, a.checker.Timeout, p.Registry)
+				every(ctx, iv, func() {
+					worker.PollLoads(ctx, a.client, nil, min(a.checker.Timeout, max(iv, time.Second)), p.Registry)
 				})
 			})
 		}
@@ -155,6 +155,19 @@ func (a *App) startBackground() {
 		d := discovery.New(discovery.FromConfig(a.cfg), a, a.log, a.metrics)
 		a.goRun("service discovery", d.Run)
 	}
+}
+
+// loadPollInterval is how often a pool with the named policy reads its
+// workers' /get_load: power_of_two picks by it at the health-check pace;
+// cache_aware judges overload by it (--load-poll-interval-ms); 0: never.
+func (a *App) loadPollInterval(policyName string) time.Duration {
+	switch policyName {
+	case config.PolicyPowerOfTwo:
+		return a.checker.Interval
+	case config.PolicyCacheAware:
+		return time.Duration(a.cfg.LoadPollIntervalMs) * time.Millisecond
+	}
+	return 0
 }
 
 func (a *App) registries() []*worker.Registry {

@@ -40,8 +40,8 @@ func resultsChart(title string, res []RunResult) chart {
 		}
 		if r.Policy == PolicyOracle {
 			oracle[r.Workload] = r.OracleHitRate
-		} else if !slices.Contains(c.series, r.Policy) {
-			c.series = append(c.series, r.Policy)
+		} else if !slices.Contains(c.series, r.Label()) {
+			c.series = append(c.series, r.Label())
 		}
 	}
 	metric := func(f func(RunResult) float64) [][]float64 {
@@ -51,7 +51,7 @@ func resultsChart(title string, res []RunResult) chart {
 			for s, pol := range c.series {
 				v[g][s] = math.NaN()
 				for _, r := range res {
-					if r.Workload == name && r.Policy == pol {
+					if r.Workload == name && r.Label() == pol {
 						v[g][s] = f(r)
 					}
 				}

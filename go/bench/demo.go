@@ -57,7 +57,7 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	fmt.Fprintf(ro.Out, "Workload: %d groups x %d prompts sharing a %d-token system prompt per group, arriving shuffled.\n",
 		ro.SharedPrefix.Groups, ro.SharedPrefix.PromptsPerGroup, ro.SharedPrefix.WithDefaults().SystemTokens)
 	fmt.Fprintf(ro.Out, "%s\n\n", tb.describe())
-	res, err := tb.compare(ctx, ro.Policies, newProgressWriter(ro.Out))
+	res, err := tb.compare(ctx, ro.Policies, []int{1}, newProgressWriter(ro.Out))
 	if err != nil {
 		return err
 	}

@@ -9,19 +9,22 @@ import (
 )
 
 // tableColumns are the report's columns after workload and policy.
-var tableColumns = []string{"hit rate", "of oracle", "TTFT p50", "TTFT mean", "engine TTFT", "TTFT p99", "req/s", "out tok/s", "max/mean", "errors"}
+var tableColumns = []string{"hit rate", "of oracle", "of 1 router", "TTFT p50", "TTFT mean", "engine TTFT", "TTFT p99", "req/s", "out tok/s", "max/mean", "errors"}
 
 // cells renders r's columns; the oracle row has a hit rate only.
 func cells(r RunResult) []string {
 	if r.Policy == PolicyOracle {
-		return []string{pct(r.OracleHitRate), "100%", "", "", "", "", "", "", "", ""}
+		return []string{pct(r.OracleHitRate), "100%", "", "", "", "", "", "", "", "", ""}
 	}
-	of := "n/a"
+	of, single := "n/a", "n/a"
 	if r.OracleHitRate > 0 {
 		of = fmt.Sprintf("%.0f%%", 100*r.OfOracle())
 	}
+	if r.SingleHitRate > 0 {
+		single = fmt.Sprintf("%.0f%%", 100*r.OfSingle())
+	}
 	return []string{
-		pct(r.HitRate()), of,
+		pct(r.HitRate()), of, single,
 		msec(r.TTFTQuantile(0.5)), msec(r.TTFTMean()), msec(r.EngineTTFT), msec(r.TTFTQuantile(0.99)),
 		fmt.Sprintf("%.1f", r.RPS()), fmt.Sprintf("%.0f", r.TokPS()),
 		fmt.Sprintf("%.2f", r.Balance()), fmt.Sprintf("%d", r.Errors),
@@ -40,7 +43,7 @@ func writeTable(w io.Writer, res []RunResult, byWorkload bool) {
 		if byWorkload && i > 0 && r.Workload != res[i-1].Workload {
 			rows = append(rows, nil)
 		}
-		row := append([]string{policyLabel(r.Policy)}, cells(r)...)
+		row := append([]string{policyLabel(r)}, cells(r)...)
 		if byWorkload {
 			row = append([]string{r.Workload}, row...)
 		}
@@ -69,7 +72,7 @@ func writeTable(w io.Writer, res []RunResult, byWorkload bool) {
 	}
 	for _, r := range res {
 		if r.FirstErr != "" {
-			fmt.Fprintf(w, "%s %s: %d errors, first: %s\n", r.Workload, r.Policy, r.Errors, r.FirstErr)
+			fmt.Fprintf(w, "%s %s: %d errors, first: %s\n", r.Workload, r.Label(), r.Errors, r.FirstErr)
 		}
 	}
 	if note := overloadNote(res); note != "" {
@@ -82,7 +85,7 @@ func overloadNote(res []RunResult) string {
 	var runs []string
 	for _, r := range res {
 		if d, ok := r.overloaded(); ok {
-			runs = append(runs, fmt.Sprintf("%s/%s +%s", r.Workload, r.Policy, msec(d)))
+			runs = append(runs, fmt.Sprintf("%s/%s +%s", r.Workload, r.Label(), msec(d)))
 		}
 	}
 	if len(runs) == 0 {
@@ -112,7 +115,7 @@ func markdownReport(title, chart string, setups []string, res []RunResult, byWor
 	fmt.Fprintf(&b, "| %s |\n|%s%s\n", strings.Join(head, " | "), strings.Repeat(" --- |", lead),
 		strings.Repeat(" ---: |", len(tableColumns)))
 	for _, r := range res {
-		row := append([]string{policyLabel(r.Policy)}, cells(r)...)
+		row := append([]string{policyLabel(r)}, cells(r)...)
 		if byWorkload {
 			row = append([]string{r.Workload}, row...)
 		}
@@ -124,12 +127,12 @@ func markdownReport(title, chart string, setups []string, res []RunResult, byWor
 	return b.Bytes()
 }
 
-// policyLabel is how a policy is named in reports.
-func policyLabel(p string) string {
-	if p == PolicyOracle {
+// policyLabel is how a run is named in reports.
+func policyLabel(r RunResult) string {
+	if r.Policy == PolicyOracle {
 		return "oracle (1 worker, all caches)"
 	}
-	return p
+	return r.Label()
 }
 
 func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }

@@ -21,14 +21,21 @@ type RoutingOptions struct {
 	OutDir string    // where routing.svg and routing.md go; default "out"
 
 	Seed      uint64   // workloads and arrivals; default 1
-	Workloads []string // workload names (workload.Name*); default all three
+	Workloads []string // workload names (workload.Name*); default AllWorkloads
 	Policies  []string // default: AllPolicies
 	Workers   int      // simulated workers; default 8
+	// Replicas are the numbers of routers to run each policy with, all
+	// over the same workers, each request sent to one at random (as a
+	// Kubernetes Service would); default [1]. A list holding anything
+	// else also runs one router first, the figure replicas are compared
+	// with.
+	Replicas []int
 
 	// Workload shapes; zero fields take each generator's defaults, and a
 	// zero Seed takes the Seed above.
 	SharedPrefix workload.SharedPrefix
 	MultiTurn    workload.MultiTurn
+	CodingChat   workload.MultiTurn // zero fields take workload.CodingChat's defaults
 	NoSharing    workload.NoSharing
 
 	Engine Engine // each worker's simulated hardware; default DefaultEngine
@@ -55,7 +62,8 @@ var AllPolicies = []string{policy.NameRandom, policy.NameRoundRobin, policy.Name
 	policy.NameCacheAwareOriginal, policy.NameCacheAware}
 
 // AllWorkloads are the workloads Routing replays by default.
-var AllWorkloads = []string{workload.NameSharedPrefix, workload.NameSkewedPrefix, workload.NameMultiTurn, workload.NameNoSharing}
+var AllWorkloads = []string{workload.NameSharedPrefix, workload.NameSkewedPrefix, workload.NameMultiTurn,
+	workload.NameCodingChat, workload.NameNoSharing}
 
 func (o RoutingOptions) withDefaults() RoutingOptions {
 	if o.Out == nil {
@@ -70,6 +78,7 @@ func (o RoutingOptions) withDefaults() RoutingOptions {
 		o.Policies = slices.Clone(AllPolicies)
 	}
 	o.Workers = or(o.Workers, 8)
+	o.Replicas = replicaCounts(o.Replicas)
 	o.Engine = o.Engine.withDefaults()
 	o.CacheFraction = or(o.CacheFraction, 0.5)
 	o.Load = or(o.Load, 0.7)
@@ -105,7 +114,7 @@ func Routing(ctx context.Context, o RoutingOptions) error {
 	for _, tb := range beds {
 		setups = append(setups, tb.describe())
 		fmt.Fprintln(o.Out, tb.describe())
-		res, err := tb.compare(ctx, o.Policies, newProgressWriter(o.Out))
+		res, err := tb.compare(ctx, o.Policies, o.Replicas, newProgressWriter(o.Out))
 		all = append(all, res...)
 		if err != nil {
 			return err
@@ -117,13 +126,14 @@ func Routing(ctx context.Context, o RoutingOptions) error {
 	return writeReports(o.Out, o.OutDir, "routing", "Routing quality", setups, all, true)
 }
 
-// compare computes the oracle, then runs every policy.
-func (s testbed) compare(ctx context.Context, policies []string, pr *progressWriter) ([]RunResult, error) {
+// compare computes the oracle, then runs every policy with every replica
+// count.
+func (s testbed) compare(ctx context.Context, policies []string, replicas []int, pr *progressWriter) ([]RunResult, error) {
 	oracle, err := s.oracleHitRate()
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.runAll(ctx, policies, pr, oracle)
+	res, err := s.runAll(ctx, policies, replicas, pr, oracle)
 	return append([]RunResult{{Workload: s.wl.Name, Policy: PolicyOracle, OracleHitRate: oracle}}, res...), err
 }
 
@@ -140,8 +150,22 @@ func (o RoutingOptions) validate() error {
 		return fmt.Errorf("arrival must be %s or %s, got %q", ArrivalPoisson, ArrivalUniform, o.Arrival)
 	case o.CacheFraction < 0 || o.Load < 0 || o.Rate < 0 || o.Workers < 1:
 		return fmt.Errorf("cache fraction, load and rate must be positive, workers at least 1")
+	case slices.Min(o.Replicas) < 1 || slices.Max(o.Replicas) > maxReplicas:
+		return fmt.Errorf("replicas must be between 1 and %d, got %v", maxReplicas, o.Replicas)
 	}
 	return nil
+}
+
+// maxReplicas bounds the routers one run starts (each is a whole router
+// in this process).
+const maxReplicas = 64
+
+// replicaCounts returns the replica counts to run: sorted, without
+// repeats, starting with 1 (the single-router reference); [1] when empty.
+func replicaCounts(rs []int) []int {
+	out := append([]int{1}, rs...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // PolicyOracle names the oracle's row: one worker with every worker's cache.
@@ -150,8 +174,8 @@ const PolicyOracle = "oracle"
 // generate builds the named workload; generators without a seed of their
 // own take the benchmark's.
 func (o RoutingOptions) generate(name string) (workload.Workload, error) {
-	sp, mt, ns := o.SharedPrefix, o.MultiTurn, o.NoSharing
-	sp.Seed, mt.Seed, ns.Seed = or(sp.Seed, o.Seed), or(mt.Seed, o.Seed), or(ns.Seed, o.Seed)
+	sp, mt, ns, cc := o.SharedPrefix, o.MultiTurn, o.NoSharing, workload.CodingChat(o.CodingChat)
+	sp.Seed, mt.Seed, ns.Seed, cc.Seed = or(sp.Seed, o.Seed), or(mt.Seed, o.Seed), or(ns.Seed, o.Seed), or(cc.Seed, o.Seed)
 	switch name {
 	case workload.NameSharedPrefix:
 		return sp.Generate(), nil
@@ -160,6 +184,8 @@ func (o RoutingOptions) generate(name string) (workload.Workload, error) {
 		return sp.Generate(), nil
 	case workload.NameMultiTurn:
 		return mt.Generate(), nil
+	case workload.NameCodingChat:
+		return cc.Generate(), nil
 	case workload.NameNoSharing:
 		return ns.Generate(), nil
 	}
@@ -178,10 +204,25 @@ func (o RoutingOptions) testbed(name string) (testbed, error) {
 		cacheTokens: max(int(o.CacheFraction*float64(wl.WorkingSetTokens))/o.Workers, 1),
 		rate:        o.Rate,
 	}
+	s.batchTokens = s.engine.MaxRunning * s.meanRequestTokens()
 	if s.rate == 0 {
 		s.rate = s.rateForLoad(o.Load)
 	}
 	return s, nil
+}
+
+// meanRequestTokens is a request's mean KV footprint: prompt and output.
+func (s testbed) meanRequestTokens() int {
+	return (s.wl.PromptTokens() + s.wl.OutputTokens()) / max(len(s.wl.Requests), 1)
+}
+
+// maxRequestTokens is the largest request's KV footprint.
+func (s testbed) maxRequestTokens() int {
+	n := 0
+	for _, r := range s.wl.Requests {
+		n = max(n, r.PromptTokens+r.OutputTokens)
+	}
+	return n
 }
 
 // rateForLoad is the arrival rate (per simulated second) at which the
@@ -201,9 +242,9 @@ func (s testbed) rateForLoad(load float64) float64 {
 
 // describe is the testbed's one-line setup for the reports.
 func (s testbed) describe() string {
-	return fmt.Sprintf("%s: %d requests (%d prompt + %d output tokens), working set %d tokens, cache %d tokens/worker (%d in all), %.1f req/s offered (%s), batch %d/worker",
+	return fmt.Sprintf("%s: %d requests (%d prompt + %d output tokens), working set %d tokens, cache %d tokens/worker (%d in all) beside a full batch's KV (%d tokens), %.1f req/s offered (%s), batch %d/worker",
 		s.wl.Name, len(s.wl.Requests), s.wl.PromptTokens(), s.wl.OutputTokens(), s.wl.WorkingSetTokens,
-		s.cacheTokens, s.cacheTokens*s.workers, s.rate, s.arrival, s.engine.MaxRunning)
+		s.cacheTokens, s.cacheTokens*s.workers, s.batchTokens, s.rate, s.arrival, s.engine.MaxRunning)
 }
 
 // writeReports writes name.svg and name.md into dir and prints their paths.

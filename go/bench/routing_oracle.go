@@ -14,17 +14,22 @@ import (
 // computed. It replays the workload in order, one request at a time, on an
 // in-process engine that never sleeps; only the cache matters here.
 func (s testbed) oracleHitRate() (float64, error) {
-	srv, err := sim.NewServer(s.simConfig(1, s.cacheTokens*s.workers, 0), 0)
+	// Requests run one at a time: the KV of one beside the cluster's cache.
+	srv, err := sim.NewServer(s.simConfig(1, s.cacheTokens*s.workers+s.maxRequestTokens(), 0), 0)
 	if err != nil {
 		return 0, err
 	}
 	defer srv.Close()
 	h := srv.Handler()
+	convs := newConversations()
 	for i, r := range s.wl.Requests {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, r.Path, bytes.NewReader(r.Body)))
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, r.Path, bytes.NewReader(convs.body(r))))
 		if rec.Code != http.StatusOK {
 			return 0, fmt.Errorf("oracle: request %d: status %d: %s", i, rec.Code, rec.Body)
+		}
+		if r.Turn != nil {
+			convs.answered(r.Turn, streamAnswer(rec.Body.Bytes()))
 		}
 	}
 	st := srv.Stats()

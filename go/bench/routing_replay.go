@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,18 +20,24 @@ const (
 	ArrivalUniform = "uniform" // a fixed interval
 )
 
-// replay is an open-loop replay of a workload against one base URL:
-// requests are released on a schedule fixed in advance, whatever the
+// replay is an open-loop replay of a workload against one or more base
+// URLs: requests are released on a schedule fixed in advance, whatever the
 // answers' speed, so a slow system sees a queue grow as it would in
 // production. A request also waits for the request it follows
 // (workload.Request.After) and for a place under the concurrency cap.
+//
+// With several base URLs (router replicas behind a Service) each request
+// goes to one drawn at random, as a Service's load balancing would; the
+// draws come from seed, so a replay is reproducible.
 type replay struct {
-	client  *http.Client
-	baseURL string
-	reqs    []workload.Request
-	offsets []time.Duration // wall-clock release time of each request
-	maxConc int
-	onDone  func() // called after each request, from its goroutine
+	client   *http.Client
+	baseURLs []string
+	seed     uint64
+	reqs     []workload.Request
+	offsets  []time.Duration // wall-clock release time of each request
+	maxConc  int
+	onDone   func() // called after each request, from its goroutine
+	convs    *conversations
 }
 
 // sample is one request's outcome, in wall time.
@@ -67,10 +74,13 @@ func (rp *replay) run(ctx context.Context) ([]sample, time.Duration) {
 	for i := range done {
 		done[i] = make(chan struct{})
 	}
+	rp.convs = newConversations()
 	sem := make(chan struct{}, max(rp.maxConc, 1))
 	var wg sync.WaitGroup
+	rng := rand.New(rand.NewPCG(rp.seed, 0x5e1))
 	start := time.Now()
 	for i, r := range rp.reqs {
+		base := rp.baseURLs[rng.IntN(len(rp.baseURLs))]
 		if !sleepUntil(ctx, start.Add(rp.offsets[i])) {
 			samples[i].err = ctx.Err()
 			close(done[i])
@@ -84,7 +94,7 @@ func (rp *replay) run(ctx context.Context) ([]sample, time.Duration) {
 				<-done[r.After] // released even if it failed
 			}
 			sem <- struct{}{}
-			samples[i] = rp.send(ctx, r)
+			samples[i] = rp.send(ctx, base, r)
 			<-sem
 			if rp.onDone != nil {
 				rp.onDone()
@@ -95,12 +105,12 @@ func (rp *replay) run(ctx context.Context) ([]sample, time.Duration) {
 	return samples, time.Since(start)
 }
 
-// send posts one streamed request; the time to first token is the arrival
+// send posts one streamed request to base; the time to first token is the arrival
 // of the first SSE data event, and the request succeeds when the stream
 // ends with [DONE].
-func (rp *replay) send(ctx context.Context, r workload.Request) sample {
+func (rp *replay) send(ctx context.Context, base string, r workload.Request) sample {
 	t0 := time.Now()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rp.baseURL+r.Path, bytes.NewReader(r.Body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+r.Path, bytes.NewReader(rp.convs.body(r)))
 	if err != nil {
 		return sample{err: err}
 	}
@@ -114,6 +124,7 @@ func (rp *replay) send(ctx context.Context, r workload.Request) sample {
 		return sample{err: fmt.Errorf("%s: status %d", r.Path, resp.StatusCode)}
 	}
 	s := sample{}
+	var answer strings.Builder
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -126,7 +137,13 @@ func (rp *replay) send(ctx context.Context, r workload.Request) sample {
 		}
 		if string(bytes.TrimSpace(data)) == "[DONE]" {
 			s.e2e = time.Since(t0)
+			if r.Turn != nil {
+				rp.convs.answered(r.Turn, answer.String())
+			}
 			return s
+		}
+		if r.Turn != nil {
+			answer.WriteString(chunkText(bytes.TrimSpace(data)))
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -1,6 +1,9 @@
 package bench
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // RunResult is one workload replayed through one policy. Durations are in
 // simulated time: wall time divided by the run's time scale (wall time
@@ -8,6 +11,7 @@ import "time"
 type RunResult struct {
 	Workload string
 	Policy   string
+	Replicas int    // routers sharing the workers (0 or 1: one router)
 	Requests int    // requests sent
 	Errors   int    // requests that failed (status, transport, cut stream)
 	FirstErr string // the first failure, for the report
@@ -24,7 +28,24 @@ type RunResult struct {
 	EngineTTFT time.Duration
 
 	OracleHitRate float64 // the oracle's hit rate on the same workload (0: unknown)
+	// SingleHitRate is the hit rate of the same policy behind one router
+	// (0: unknown), the figure replicas are measured against.
+	SingleHitRate float64
 }
+
+// Label names the run in reports: the policy, with the replica count when
+// several routers shared the workers.
+func (r RunResult) Label() string { return runLabel(r.Policy, r.Replicas) }
+
+func runLabel(policy string, replicas int) string {
+	if replicas <= 1 {
+		return policy
+	}
+	return fmt.Sprintf("%s x%d replicas", policy, replicas)
+}
+
+// OfSingle is HitRate as a fraction of the single router's (0 when unknown).
+func (r RunResult) OfSingle() float64 { return ratio(r.HitRate(), r.SingleHitRate) }
 
 // HitRate is the cluster's cache hit rate: cached prompt tokens over
 // prompt tokens.

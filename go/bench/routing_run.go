@@ -49,7 +49,13 @@ func (e Engine) withDefaults() Engine {
 type testbed struct {
 	wl          workload.Workload
 	workers     int
-	cacheTokens int // per worker
+	cacheTokens int // per worker: its share of the prefix cache
+	// batchTokens is the KV of a full batch of mean requests, per worker.
+	// Running requests' KV shares the engine's capacity with the prefix
+	// cache (as in SGLang), so each engine gets cacheTokens + batchTokens:
+	// an engine too small for its own batch would cache nothing whatever
+	// the routing.
+	batchTokens int
 	engine      Engine
 	timeScale   float64
 	rate        float64 // requests per simulated second; 0 with timeScale 0
@@ -71,31 +77,37 @@ func (s testbed) simConfig(workers, cacheTokens int, timeScale float64) sim.Conf
 	}
 }
 
-// run starts a cold cluster and a router with policyName, replays the
-// workload and reads the engines' counters. onDone is called after every
-// request.
-func (s testbed) run(ctx context.Context, policyName string, onDone func()) (RunResult, error) {
-	cl, err := sim.StartCluster(ctx, s.simConfig(s.workers, s.cacheTokens, s.timeScale))
+// run starts a cold cluster and replicas routers with policyName over it,
+// replays the workload (each request to a replica drawn at random) and
+// reads the engines' counters. onDone is called after every request.
+func (s testbed) run(ctx context.Context, policyName string, replicas int, onDone func()) (RunResult, error) {
+	cl, err := sim.StartCluster(ctx, s.simConfig(s.workers, s.cacheTokens+s.batchTokens, s.timeScale))
 	if err != nil {
 		return RunResult{}, err
 	}
 	defer shutdownCluster(cl)
-	rr, err := startRouter(ctx, cl.URLs(), policyName)
-	if err != nil {
-		return RunResult{}, err
+	urls := make([]string, 0, replicas)
+	for range max(replicas, 1) {
+		rr, err := startRouter(ctx, cl.URLs(), policyName)
+		if err != nil {
+			return RunResult{}, err
+		}
+		defer rr.stop()
+		urls = append(urls, rr.url)
 	}
-	defer rr.stop()
 	client := newClient(s.maxConc)
 	defer client.CloseIdleConnections()
 	rp := &replay{
-		client: client, baseURL: rr.url, reqs: s.wl.Requests, maxConc: s.maxConc, onDone: onDone,
+		client: client, baseURLs: urls, seed: s.seed, reqs: s.wl.Requests, maxConc: s.maxConc, onDone: onDone,
 		offsets: schedule(len(s.wl.Requests), s.rate, s.timeScale, s.arrival, s.seed),
 	}
 	samples, elapsed := rp.run(ctx)
 	if err := ctx.Err(); err != nil {
 		return RunResult{}, err
 	}
-	return s.summarize(policyName, samples, elapsed, cl.Stats()), nil
+	r := s.summarize(policyName, samples, elapsed, cl.Stats())
+	r.Replicas = len(urls)
+	return r, nil
 }
 
 func (s testbed) summarize(policyName string, samples []sample, elapsed time.Duration, stats []sim.Stats) RunResult {
@@ -134,24 +146,43 @@ func shutdownCluster(cl *sim.Cluster) {
 	_ = cl.Shutdown(ctx)
 }
 
-// runAll replays the testbed through each policy in turn, on a fresh
-// cluster and router each time, showing progress on out.
-func (s testbed) runAll(ctx context.Context, policies []string, pr *progressWriter, oracle float64) ([]RunResult, error) {
+// runAll replays the testbed through each policy with each replica count
+// in turn, on a fresh cluster and routers each time, showing progress on
+// out. Runs with several replicas record the single-router hit rate of the
+// same policy (replicas lists 1 first when it holds anything else).
+func (s testbed) runAll(ctx context.Context, policies []string, replicas []int, pr *progressWriter, oracle float64) ([]RunResult, error) {
 	var out []RunResult
 	for _, pol := range policies {
-		var done atomic.Int64
-		line := pr.start(fmt.Sprintf("%-14s %-22s", s.wl.Name, pol), len(s.wl.Requests), &done)
-		r, err := s.run(ctx, pol, func() { done.Add(1) })
-		if err != nil {
-			line.finish("failed: " + err.Error())
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		single := 0.0
+		for _, n := range replicas {
+			r, err := s.runOne(ctx, pol, n, pr)
+			if err != nil {
 				return out, err
 			}
-			return out, fmt.Errorf("%s with %s: %w", s.wl.Name, pol, err)
+			r.OracleHitRate = oracle
+			if n == 1 {
+				single = r.HitRate()
+			}
+			r.SingleHitRate = single
+			out = append(out, r)
 		}
-		r.OracleHitRate = oracle
-		line.finish(fmt.Sprintf("%d requests, %d errors, hit rate %.1f%%, %s wall", r.Requests, r.Errors, 100*r.HitRate(), line.elapsed().Round(100*time.Millisecond)))
-		out = append(out, r)
 	}
 	return out, nil
+}
+
+// runOne is one run of runAll, with its progress line.
+func (s testbed) runOne(ctx context.Context, pol string, replicas int, pr *progressWriter) (RunResult, error) {
+	var done atomic.Int64
+	label := runLabel(pol, replicas)
+	line := pr.start(fmt.Sprintf("%-14s %-26s", s.wl.Name, label), len(s.wl.Requests), &done)
+	r, err := s.run(ctx, pol, replicas, func() { done.Add(1) })
+	if err != nil {
+		line.finish("failed: " + err.Error())
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return r, err
+		}
+		return r, fmt.Errorf("%s with %s: %w", s.wl.Name, label, err)
+	}
+	line.finish(fmt.Sprintf("%d requests, %d errors, hit rate %.1f%%, %s wall", r.Requests, r.Errors, 100*r.HitRate(), line.elapsed().Round(100*time.Millisecond)))
+	return r, nil
 }

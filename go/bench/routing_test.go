@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,7 @@ func tinyRouting(t *testing.T, out *bytes.Buffer, policies ...string) RoutingOpt
 		Policies:     policies,
 		SharedPrefix: workload.SharedPrefix{Groups: 4, PromptsPerGroup: 4, SystemTokens: 96, QuestionTokens: 8, OutputTokens: 4},
 		MultiTurn:    workload.MultiTurn{Users: 6, Turns: 3, ActiveUsers: 3, UserTokens: 24, OutputTokens: 4},
+		CodingChat:   workload.MultiTurn{Users: 6, Turns: 3, ActiveUsers: 3, UserTokens: 16, OutputTokens: 24},
 		NoSharing:    workload.NoSharing{Requests: 12, PromptTokens: 48, OutputTokens: 4},
 	}
 }
@@ -36,7 +38,7 @@ func TestRoutingEndToEndNumbersAddUp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := tb.compare(context.Background(), o.Policies, newProgressWriter(&out))
+		res, err := tb.compare(context.Background(), o.Policies, o.Replicas, newProgressWriter(&out))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +170,7 @@ func TestReplaySendsATurnOnlyAfterThePreviousOneCompleted(t *testing.T) {
 	}))
 	defer srv.Close()
 	reqs := []workload.Request{{Path: "/first", After: -1}, {Path: "/second", After: 0}}
-	rp := &replay{client: srv.Client(), baseURL: srv.URL, reqs: reqs, offsets: make([]time.Duration, 2), maxConc: 4}
+	rp := &replay{client: srv.Client(), baseURLs: []string{srv.URL}, reqs: reqs, offsets: make([]time.Duration, 2), maxConc: 4}
 	samples, _ := rp.run(context.Background())
 	for i, s := range samples {
 		if s.err != nil || s.ttft <= 0 || s.e2e < s.ttft {
@@ -190,7 +192,7 @@ func TestReplayCountsCutStreamsAndBadStatusesAsErrors(t *testing.T) {
 	}))
 	defer srv.Close()
 	reqs := []workload.Request{{Path: "/bad", After: -1}, {Path: "/cut", After: -1}}
-	rp := &replay{client: srv.Client(), baseURL: srv.URL, reqs: reqs, offsets: make([]time.Duration, 2), maxConc: 1}
+	rp := &replay{client: srv.Client(), baseURLs: []string{srv.URL}, reqs: reqs, offsets: make([]time.Duration, 2), maxConc: 1}
 	samples, _ := rp.run(context.Background())
 	if samples[0].err == nil || !strings.Contains(samples[0].err.Error(), "503") || samples[1].err == nil {
 		t.Errorf("errors: %v, %v", samples[0].err, samples[1].err)
@@ -213,6 +215,77 @@ func TestProgressWritesPlainLinesOffATerminal(t *testing.T) {
 	s := out.String()
 	if strings.Contains(s, "\r") || !strings.HasSuffix(s, "wl pol ok\n") || !strings.Contains(s, "    2/8 requests\n") {
 		t.Errorf("progress output: %q", s)
+	}
+}
+
+func TestRoutingWithReplicasRunsOneRouterBeside(t *testing.T) {
+	var out bytes.Buffer
+	o := tinyRouting(t, &out, "cache_aware")
+	o.Replicas = []int{3}
+	o = o.withDefaults()
+	tb, err := o.testbed(workload.NameSharedPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tb.compare(context.Background(), o.Policies, o.Replicas, newProgressWriter(&out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 3 || res[1].Replicas != 1 || res[2].Replicas != 3 {
+		t.Fatalf("want the oracle, one router, three replicas; got %+v", res)
+	}
+	for _, r := range res[1:] {
+		checkRun(t, r, tb)
+	}
+	if res[2].SingleHitRate != res[1].HitRate() || res[2].Label() != "cache_aware x3 replicas" {
+		t.Errorf("replicas row: single-router hit rate %v (want %v), label %q", res[2].SingleHitRate, res[1].HitRate(), res[2].Label())
+	}
+	var table bytes.Buffer
+	writeTable(&table, res, true)
+	if !strings.Contains(table.String(), "of 1 router") || !strings.Contains(table.String(), "cache_aware x3 replicas") {
+		t.Errorf("table:\n%s", table.String())
+	}
+}
+
+func TestReplicaCountsAlwaysStartWithOneRouter(t *testing.T) {
+	for _, tc := range []struct{ in, want []int }{
+		{nil, []int{1}}, {[]int{3}, []int{1, 3}}, {[]int{8, 3, 1, 3}, []int{1, 3, 8}},
+	} {
+		if got := replicaCounts(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("replicaCounts(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+	var out bytes.Buffer
+	o := tinyRouting(t, &out, "random")
+	o.Replicas = []int{0}
+	if err := Routing(context.Background(), o); err == nil || !strings.Contains(err.Error(), "replicas") {
+		t.Errorf("replicas 0: %v", err)
+	}
+}
+
+// TestCodingChatResendsTheEngineAnswers: the oracle of coding-chat finds
+// each turn's previous answer cached, which only the engine's own answer,
+// resent as it came, can give.
+func TestCodingChatResendsTheEngineAnswers(t *testing.T) {
+	var out bytes.Buffer
+	o := tinyRouting(t, &out, "cache_aware").withDefaults()
+	tb, err := o.testbed(workload.NameCodingChat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, err := tb.oracleHitRate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range tb.wl.Requests {
+		tb.wl.Requests[i].Turn = nil // the generator's answers instead
+	}
+	written, err := tb.oracleHitRate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if engine < written+0.1 {
+		t.Errorf("oracle hit rate %.2f resending the engine's answers, %.2f with the generator's; want clearly more", engine, written)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,10 +63,17 @@ func runRouting(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	workloads := fs.String("workloads", "", "comma-separated workloads (default: all)")
 	policies := fs.String("policies", "", "comma-separated policies (default: all, with the original's rule)")
 	scale := fs.Float64("time-scale", 0, "wall seconds per simulated second (default 0.5)")
+	replicas := fs.String("replicas", "1", "comma-separated router replica counts, e.g. 1,3,8 (one router is always run too)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	o := bench.RoutingOptions{Out: stdout, OutDir: *out, Workloads: split(*workloads), Policies: split(*policies), TimeScale: *scale}
+	counts, err := ints(*replicas)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench-routing: -replicas: %v\n", err)
+		return 2
+	}
+	o := bench.RoutingOptions{Out: stdout, OutDir: *out, Workloads: split(*workloads), Policies: split(*policies),
+		TimeScale: *scale, Replicas: counts}
 	return exitCode(stderr, "bench-routing", bench.Routing(ctx, o))
 }
 
@@ -76,6 +84,19 @@ func exitCode(stderr io.Writer, name string, err error) int {
 		return 1
 	}
 	return 0
+}
+
+// ints parses a comma-separated list of integers.
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range split(s) {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func split(s string) []string {

@@ -82,3 +82,28 @@ func TestMaxTreeMemory(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionHeader(t *testing.T) {
+	c, err := Parse([]byte(`{}`))
+	if err != nil || c.SessionHeader != "x-session-id" || c.DecisionHeaders {
+		t.Fatalf("defaults: %q %v %v", c.SessionHeader, c.DecisionHeaders, err)
+	}
+	for _, ok := range []string{"", "X-Conversation", "x_user.id"} {
+		if _, err := Parse([]byte(`{"session_header":"` + ok + `"}`)); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	if c.LoadPollIntervalMs != 200 {
+		t.Errorf("load_poll_interval_ms default %d", c.LoadPollIntervalMs)
+	}
+	for _, bad := range []string{"-1", "3600001"} {
+		if _, err := Parse([]byte(`{"load_poll_interval_ms":` + bad + `}`)); err == nil || !strings.Contains(err.Error(), "load_poll_interval_ms") {
+			t.Errorf("poll interval %s: %v", bad, err)
+		}
+	}
+	for _, bad := range []string{"x session", "x:y", "é", "a\\n"} {
+		if _, err := Parse([]byte(`{"session_header":"` + bad + `"}`)); err == nil || !strings.Contains(err.Error(), "session_header") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

@@ -107,6 +107,21 @@ type Config struct {
 	// at 8 x 2^24) to what fits the 1 GiB the deploy manifests request: the
 	// Go runtime lets a process grow to about twice its live heap.
 	MaxTreeMemoryMB int `json:"max_tree_memory_mb"`
+	// SessionHeader names the request header whose value is a session key
+	// (requests with one stay on one worker on every replica; the body's
+	// "user" and "session_params"."id" count too, the header first); ""
+	// reads no header.
+	SessionHeader string `json:"session_header"`
+	// LoadPollIntervalMs is how often cache_aware reads every worker's
+	// own load (GET /get_load), in milliseconds; 0 turns it off. The
+	// workers' load is what all router replicas share: with it they agree
+	// on which worker is overloaded, where each replica's own in-flight
+	// count sees only its share of the traffic. A worker that does not
+	// answer is judged by this router's in-flight count.
+	LoadPollIntervalMs int `json:"load_poll_interval_ms"`
+	// DecisionHeaders makes every routed response say which worker served
+	// it and why (x-sglang-router-worker, x-sglang-router-reason).
+	DecisionHeaders bool `json:"decision_headers"`
 
 	// Requests.
 	MaxPayloadSize int64 `json:"max_payload_size"`
@@ -218,6 +233,8 @@ func Defaults() Config {
 		EvictionIntervalSecs:       60,
 		MaxTreeSize:                1 << 24,
 		MaxTreeMemoryMB:            256,
+		SessionHeader:              "x-session-id",
+		LoadPollIntervalMs:         200,
 		MaxPayloadSize:             256 << 20,
 		BodyReadTimeoutSecs:        60,
 		HeaderReadTimeoutSecs:      10,

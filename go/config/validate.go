@@ -106,6 +106,12 @@ func (c *Config) Validate() error {
 	if c.MaxTreeMemoryMB < 1 || c.MaxTreeMemoryMB > 1<<20 {
 		bad("max_tree_memory_mb: %d must be between 1 and %d (1 TiB)", c.MaxTreeMemoryMB, 1<<20)
 	}
+	if c.LoadPollIntervalMs < 0 || c.LoadPollIntervalMs > 3600_000 {
+		bad("load_poll_interval_ms: %d must be between 0 and 3600000", c.LoadPollIntervalMs)
+	}
+	if !headerName(c.SessionHeader) {
+		bad("session_header: %q is not a header name (letters, digits and !#$%%&'*+-.^_`|~ only)", c.SessionHeader)
+	}
 	errs = append(errs, c.validateWorkers()...)
 	errs = append(errs, c.validateDiscovery()...)
 	errs = append(errs, c.validateAccess()...)
@@ -181,6 +187,17 @@ func validEndpoint(p string) bool {
 	for _, r := range p {
 		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~/", r)
 		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// headerName reports whether s is empty or an HTTP header name (a token,
+// RFC 9110 section 5.1).
+func headerName(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
 			return false
 		}
 	}

@@ -71,13 +71,14 @@ func TestRequestPathDoesNotAllocate(t *testing.T) {
 	m := New(true)
 	callEvery(m) // warm the child caches
 	calls := map[string]func(){
-		"RecordRequest":        func() { m.RecordRequest("/generate", time.Millisecond) },
-		"RecordProcessed":      func() { m.RecordProcessed("w") },
-		"RecordPolicyDecision": func() { m.RecordPolicyDecision("round_robin", "w") },
-		"RecordError":          func() { m.RecordError("/generate", "upstream") },
-		"RecordTTFT":           func() { m.RecordTTFT("/generate", time.Millisecond) },
-		"SetRunning":           func() { m.SetRunning("w", 3) },
-		"CacheHit":             func() { m.CacheHit("w") },
+		"RecordRequest":         func() { m.RecordRequest("/generate", time.Millisecond) },
+		"RecordProcessed":       func() { m.RecordProcessed("w") },
+		"RecordPolicyDecision":  func() { m.RecordPolicyDecision("round_robin", "w") },
+		"RecordRoutingDecision": func() { m.RecordRoutingDecision("cache_hit") },
+		"RecordError":           func() { m.RecordError("/generate", "upstream") },
+		"RecordTTFT":            func() { m.RecordTTFT("/generate", time.Millisecond) },
+		"SetRunning":            func() { m.SetRunning("w", 3) },
+		"CacheHit":              func() { m.CacheHit("w") },
 	}
 	for name, call := range calls {
 		if n := testing.AllocsPerRun(100, call); n != 0 {

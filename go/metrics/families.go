@@ -51,6 +51,8 @@ func (m *Metrics) build(b builder) {
 	m.processed = b.counters("sgl_router_processed_requests_total", "Requests sent to each worker.", "worker")
 	m.decisions = b.counterPairs("sgl_router_policy_decisions_total",
 		"Workers chosen, by policy and worker.", "policy", "worker")
+	m.reasons = b.counters("sgl_router_routing_decisions_total",
+		"Workers chosen, by reason: cache_hit, cache_miss, imbalance, session, fallback.", "reason")
 	m.cacheHits = b.counter("sgl_router_cache_hits_total", "cache_aware picks that followed a prefix match.")
 	m.cacheMisses = b.counter("sgl_router_cache_misses_total", "cache_aware picks without a usable prefix match.")
 	m.imbalanced = b.counter("sgl_router_load_balancing_events_total",

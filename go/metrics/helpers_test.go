@@ -100,6 +100,7 @@ func callEvery(m *Metrics) {
 	m.RecordGenerate(time.Second)
 	m.RecordProcessed("w")
 	m.RecordPolicyDecision("round_robin", "w")
+	m.RecordRoutingDecision("cache_hit")
 	m.CacheHit("w")
 	m.CacheMiss("w")
 	m.LoadImbalanced()

@@ -35,6 +35,7 @@ type Metrics struct {
 	generate      prometheus.Histogram
 	processed     *series[string, prometheus.Counter]
 	decisions     *series[labelPair, prometheus.Counter] // {policy, worker}
+	reasons       *series[string, prometheus.Counter]    // {reason}
 
 	cacheHits, cacheMisses, imbalanced prometheus.Counter
 

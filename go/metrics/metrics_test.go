@@ -47,6 +47,7 @@ func TestEveryFamilyHasSpecNameTypeAndLabels(t *testing.T) {
 		"sgl_router_pd_stream_errors_total":         {counter, "worker"},
 		"sgl_router_worker_health":                  {gauge, "worker"},
 		"sgl_router_worker_load":                    {gauge, "worker"},
+		"sgl_router_routing_decisions_total":        {counter, "reason"},
 		"sgl_router_policy_decisions_total":         {counter, "policy,worker"},
 		"sgl_router_tree_size":                      {gauge, "worker"},
 		"sgl_router_discovery_updates_total":        {counter, ""},
@@ -97,6 +98,8 @@ func TestRecordedValuesAreExact(t *testing.T) {
 	m.RecordProcessed("http://a")
 	m.RecordProcessed("http://b")
 	m.RecordPolicyDecision("cache_aware", "http://a")
+	m.RecordRoutingDecision("session")
+	m.RecordRoutingDecision("session")
 	m.CacheHit("http://a")
 	m.CacheHit("http://b")
 	m.CacheMiss("http://a")
@@ -128,6 +131,7 @@ func TestRecordedValuesAreExact(t *testing.T) {
 		`sgl_router_processed_requests_total{worker="http://a"}`:                    2,
 		`sgl_router_processed_requests_total{worker="http://b"}`:                    1,
 		`sgl_router_policy_decisions_total{policy="cache_aware",worker="http://a"}`: 1,
+		`sgl_router_routing_decisions_total{reason="session"}`:                      2,
 		`sgl_router_cache_hits_total`:                                               2,
 		`sgl_router_cache_misses_total`:                                             1,
 		`sgl_router_load_balancing_events_total`:                                    1,

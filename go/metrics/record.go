@@ -80,6 +80,15 @@ func (m *Metrics) RecordPolicyDecision(policy, worker string) {
 	m.decisions.get(labelPair{policy, worker}).Inc()
 }
 
+// RecordRoutingDecision counts a pick by the reason the policy gave
+// (sgl_router_routing_decisions_total): a handful of fixed values.
+func (m *Metrics) RecordRoutingDecision(reason string) {
+	if m.off() {
+		return
+	}
+	m.reasons.get(reason).Inc()
+}
+
 // CacheHit counts a cache_aware pick that followed a prefix match
 // (sgl_router_cache_hits_total). The family has no worker label (as in the
 // original); worker is accepted to satisfy policy.Observer.

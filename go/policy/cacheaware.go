@@ -98,27 +98,29 @@ func (c *cacheTree) match(buf []string, text string) []string {
 // CacheAware routes a request to a worker that was sent a long prefix of its
 // text, so the worker's KV cache likely holds it, unless the pool is
 // imbalanced (SPEC section 6):
+//  0. a request with a session key goes to its Sticky worker;
 //  1. imbalanced in-flight counts: the least-loaded candidate;
-//  2. match rate above the threshold: the least-loaded candidate among the
-//     tenants of the matched node, unless even that one is hot (see hot):
-//     then the request is treated as a miss, so the prefix gains a second
-//     worker and its later requests split between the two by load;
-//  3. a miss: among the candidates whose load is at most the mean, the one
-//     with the smallest tree (ties: less load, then candidate order).
+//  2. match rate above the threshold: among the tenants of the matched
+//     node that are not hot (see hot), the one ranked first by rendezvous
+//     hashing of the text's leading block; when every tenant is hot the
+//     request is treated as a miss, so the prefix gains a worker;
+//  3. a miss: the candidate ranked first for the leading block among
+//     those that are not hot (placeMiss).
 //
 // The text is then recorded for the picked worker. Workers not among the
 // candidates (unhealthy, removed) are never returned, even when the tree
 // still lists them.
 //
-// Why the miss rule: a miss usually starts a prefix (a system prompt, a
-// conversation) that sticks to its worker for all its later requests, so
-// the choice places long-run work. The smallest tree is the worker that
-// was sent the least text, so prefixes spread evenly over the pool; a
-// momentary least-loaded pick (in-flight counts fluctuate) left some
-// workers with many more prefixes than others. Restricting it to workers
-// at or below the mean load keeps the original router's failure away: it
-// took the smallest tree whatever its load and piled misses onto a busy
-// worker.
+// Why rendezvous hashing: router replicas share nothing, and each used to
+// place a prefix it had not seen on its own (the smallest tree at or
+// below the mean load), so the same prefix landed on up to N workers; in
+// the routing benchmark 3 replicas kept 58% of one router's hit rate on
+// shared prefixes, 8 replicas 37%. Ranking workers by a hash of the
+// prefix's leading block gives every replica, and a replica that just
+// started, the same choice, and the same next choice when a worker is
+// hot; the bound on load (consistent hashing with bounded loads) keeps the
+// spread even. Ranking hits the same way keeps replicas that saw a prefix
+// spill to a second worker from splitting it further.
 type CacheAware struct {
 	cacheTree
 }
@@ -145,66 +147,74 @@ func NewCacheAware(o Options) *CacheAware { return &CacheAware{newCacheTree(o)} 
 func (*CacheAware) Name() string { return NameCacheAware }
 
 func (p *CacheAware) Pick(cands []*worker.Worker, text string) *worker.Worker {
-	if len(cands) == 0 {
-		return nil
-	}
-	w := p.choose(cands, text)
-	p.tree.Insert(text, w.URL())
+	w, _ := p.Decide(cands, Request{Text: text})
 	return w
 }
 
-func (p *CacheAware) choose(cands []*worker.Worker, text string) *worker.Worker {
+// Decide is Pick for a request that may carry a session key: a session
+// goes to its Sticky worker (every replica agrees), else the rules above
+// apply. The text is recorded for the worker picked either way.
+func (p *CacheAware) Decide(cands []*worker.Worker, req Request) (*worker.Worker, Reason) {
+	if len(cands) == 0 {
+		return nil, ReasonNone
+	}
+	w, why := p.choose(cands, req)
+	p.tree.Insert(req.Text, w.URL())
+	return w, why
+}
+
+func (p *CacheAware) choose(cands []*worker.Worker, req Request) (*worker.Worker, Reason) {
+	if req.Session != "" {
+		if w := Sticky(cands, req.Session); w != nil {
+			return w, Session
+		}
+	}
 	if p.imbalanced(cands) {
 		p.obs.LoadImbalanced()
-		return p.leastLoaded(cands)
+		return p.leastLoaded(cands), Imbalance
 	}
 	mean := meanLoad(cands)
 	var buf [16]string
-	if w := leastLoadedTenant(cands, p.match(buf[:0], text)); w != nil && !hot(w, mean) {
+	if w := rankedTenant(cands, p.match(buf[:0], req.Text), req.Text, mean); w != nil {
 		p.obs.CacheHit(w.URL())
+		return w, CacheHit
+	}
+	w := p.placeMiss(cands, req.Text)
+	p.obs.CacheMiss(w.URL())
+	return w, CacheMiss
+}
+
+// placeMiss places a prefix no candidate is known to hold: the rendezvous
+// choice for its leading block among the candidates that are not hot, so
+// every replica of the router places it alike without talking; text too
+// short to key anything, or every candidate hot, goes by load.
+func (p *CacheAware) placeMiss(cands []*worker.Worker, text string) *worker.Worker {
+	if w := Home(cands, text); w != nil {
 		return w
 	}
-	w := p.smallestTreeAtMostMean(cands, mean)
-	p.obs.CacheMiss(w.URL())
-	return w
+	return p.leastLoaded(cands)
 }
 
 // hot reports whether w is too busy to take its prefix's next request.
+// Load is the worker's own figure when the router polls it, corrected by
+// what this router dispatched since (worker.EstimatedLoad): router
+// replicas each see only their share of the in-flight requests, and
+// judged by those small, noisy counts they disagreed on which worker was
+// hot, so a prefix moved on one replica and not on another (measured:
+// multi-turn with 3 and 8 replicas kept 91% and 90% of one router's hit
+// rate on their own counts, 96% and 94% on the load polled every 100 ms).
+// Without polling it is the in-flight count.
 func hot(w *worker.Worker, mean float64) bool {
-	return float64(w.Load()) > hotFactor*mean+hotSlack
+	return float64(load(w)) > hotFactor*mean+hotSlack
 }
 
-// meanLoad is the candidates' mean in-flight count.
+// meanLoad is the candidates' mean load (see hot).
 func meanLoad(cands []*worker.Worker) float64 {
 	var sum int64
 	for _, w := range cands {
-		sum += w.Load()
+		sum += load(w)
 	}
 	return float64(sum) / float64(len(cands))
-}
-
-// smallestTreeAtMostMean returns, among the candidates whose load is at
-// most mean, the one with the smallest tree; ties go to the lower load,
-// then to candidate order. Loads move while it reads them: if none is at
-// most mean any more, the least loaded wins.
-func (p *CacheAware) smallestTreeAtMostMean(cands []*worker.Worker, mean float64) *worker.Worker {
-	var best *worker.Worker
-	var bestLoad int64
-	bestSize := 0
-	for _, w := range cands {
-		l := w.Load()
-		if float64(l) > mean {
-			continue
-		}
-		s := p.tree.Size(w.URL())
-		if best == nil || s < bestSize || (s == bestSize && l < bestLoad) {
-			best, bestLoad, bestSize = w, l, s
-		}
-	}
-	if best == nil {
-		return leastInFlight(cands)
-	}
-	return best
 }
 
 // leastLoaded returns the candidate with the fewest requests in flight,
@@ -230,18 +240,6 @@ func (p *CacheAware) leastLoaded(cands []*worker.Worker) *worker.Worker {
 	return best
 }
 
-// leastLoadedTenant returns the least-loaded candidate whose URL is among
-// tenants (the first in candidate order on a tie), or nil.
-func leastLoadedTenant(cands []*worker.Worker, tenants []string) *worker.Worker {
-	var best *worker.Worker
-	for _, w := range cands {
-		if (best == nil || w.Load() < best.Load()) && contains(tenants, w.URL()) {
-			best = w
-		}
-	}
-	return best
-}
-
 func contains(ss []string, s string) bool {
 	for _, x := range ss {
 		if x == s {
@@ -249,4 +247,14 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// rankedTenant returns, among the candidates that hold the matched prefix
+// (tenants) and are not hot, the one ranked first by rendezvous hashing of
+// the text's leading block, or nil.
+func rankedTenant(cands []*worker.Worker, tenants []string, text string, mean float64) *worker.Worker {
+	if len(tenants) == 0 {
+		return nil
+	}
+	return rendezvous(cands, keyHash(text), func(w *worker.Worker) bool { return contains(tenants, w.URL()) && !hot(w, mean) })
 }

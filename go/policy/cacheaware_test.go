@@ -1,11 +1,15 @@
 package policy
 
 import (
+	"cmp"
 	"context"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
 // seed is text recorded for a worker before the pick under test.
@@ -49,6 +53,10 @@ func runCacheCase(t *testing.T, c cacheCase, newPolicy func(Options) interface {
 			cands = append(cands, ws[i])
 		}
 	}
+	if c.want == rdv {
+		c.want = refPlace(c.text, cands)
+		c.event += " " + c.want
+	}
 	before := maps.Clone(p.TreeSizes())
 	got := p.Pick(cands, c.text)
 	if urlOf(got) != c.want || rec.last() != c.event {
@@ -61,28 +69,41 @@ func runCacheCase(t *testing.T, c cacheCase, newPolicy func(Options) interface {
 	}
 }
 
+// rdv as a case's want stands for refPlace's answer.
+const rdv = "rendezvous"
+
+// refPlace is where a miss of text goes, computed the long way: the
+// candidates ranked by their rendezvous score for the text's first
+// missKeyBytes bytes, the first one not hot.
+func refPlace(text string, cands []*worker.Worker) string {
+	ranked := slices.Clone(cands)
+	key := fnv1a(text[:min(len(text), missKeyBytes)])
+	slices.SortFunc(ranked, func(a, b *worker.Worker) int { return cmp.Compare(score(key, b.URL()), score(key, a.URL())) })
+	mean := meanLoad(cands)
+	for _, w := range ranked {
+		if float64(w.Load()) <= hotFactor*mean+hotSlack {
+			return w.URL()
+		}
+	}
+	return "<none>"
+}
+
 func (c *CacheAware) state() *cacheTree         { return &c.cacheTree }
 func (c *CacheAwareOriginal) state() *cacheTree { return &c.cacheTree }
 
 func TestCacheAware(t *testing.T) {
 	cases := []cacheCase{
-		{name: "miss on empty trees picks the lower load", loads: []int{2, 0, 1},
-			text: "hello", want: "http://w1", event: "miss http://w1", recorded: true},
-		{name: "miss picks the smallest tree", loads: []int{0, 0, 0},
+		// A miss is placed by rendezvous hashing (want rdv: the reference
+		// placement below); tree sizes and loads under the hot bound do
+		// not matter, so replicas with different histories agree.
+		{name: "miss ignores tree sizes", loads: []int{0, 0, 0},
 			seeds: []seed{{0, "aaaaaaaaaa"}, {1, "bbb"}, {2, "ccccc"}},
-			text:  "zzz", want: "http://w1", event: "miss http://w1", recorded: true},
-		// Mean load 4/3: w2 has the smallest tree but is busier than the
-		// mean; of w0 and w1, the smaller tree wins over the lower load.
-		{name: "miss picks the smallest tree at or below the mean load", loads: []int{0, 1, 3},
-			seeds: []seed{{0, "aaaaaaaaaa"}, {1, "bbb"}},
-			text:  "zzz", want: "http://w1", event: "miss http://w1", recorded: true},
-		{name: "miss never picks a worker above the mean load", loads: []int{1, 0},
-			seeds: []seed{{0, "a"}, {1, "bbbbbbbbbbbb"}},
-			text:  "zzz", want: "http://w1", event: "miss http://w1", recorded: true},
-		{name: "miss ties on tree size go to the lower load", loads: []int{1, 0, 3},
-			text: "zzz", want: "http://w1", event: "miss http://w1", recorded: true},
-		{name: "miss ties on tree size and load go to candidate order", loads: []int{0, 0, 0},
-			text: "zzz", want: "http://w0", event: "miss http://w0", recorded: true},
+			text:  "zzz", want: rdv, event: "miss", recorded: true},
+		{name: "miss ignores loads under the hot bound", loads: []int{2, 0, 1},
+			text: "hello", want: rdv, event: "miss", recorded: true},
+		// Mean 4, bound 6: w3 is hot and never takes a new prefix.
+		{name: "miss skips hot workers", loads: []int{3, 3, 3, 7},
+			text: "zzz", want: rdv, event: "miss", recorded: true},
 		{name: "hit picks the matched worker despite a higher load", loads: []int{1, 1, 3},
 			seeds: []seed{{2, "hello world"}},
 			text:  "hello world!!", want: "http://w2", event: "hit http://w2", recorded: true},
@@ -90,26 +111,23 @@ func TestCacheAware(t *testing.T) {
 		{name: "hit on a worker at the hot bound", loads: []int{7, 7, 7, 11},
 			seeds: []seed{{3, "hello world"}},
 			text:  "hello world", want: "http://w3", event: "hit http://w3", recorded: false},
-		// Mean 8.25, bound 11.3125: w3 is hot, so the miss rule picks among
-		// w0..w2 the smallest tree (w1, before w2 in candidate order).
+		// Mean 8.25, bound 11.3125: w3 is hot, so the prefix is placed
+		// again among w0..w2.
 		{name: "hit on a hot worker is a miss for balance", loads: []int{7, 7, 7, 12},
 			seeds: []seed{{3, "hello world"}, {0, "zz"}},
-			text:  "hello world", want: "http://w1", event: "miss http://w1", recorded: true},
-		{name: "hot check applies to the least loaded tenant", loads: []int{7, 7, 12, 9},
+			text:  "hello world", want: rdv, event: "miss", recorded: true},
+		{name: "a hot tenant gives way to one that is not", loads: []int{7, 7, 12, 9},
 			seeds: []seed{{2, "hello world"}, {3, "hello world"}},
 			text:  "hello world", want: "http://w3", event: "hit http://w3", recorded: false},
-		{name: "hit picks the least loaded of several tenants", loads: []int{3, 0, 1},
-			seeds: []seed{{0, "hello world"}, {2, "hello world"}},
-			text:  "hello world", want: "http://w2", event: "hit http://w2", recorded: false},
 		{name: "hit on the deepest node only", loads: []int{0, 0, 0},
 			seeds: []seed{{0, "hello world"}, {1, "hello there"}},
 			text:  "hello there", want: "http://w1", event: "hit http://w1", recorded: false},
 		{name: "tenant outside the candidates is a miss", loads: []int{0, 2, 1},
 			candidates: []int{1, 2}, seeds: []seed{{0, "hello world"}},
-			text: "hello world", want: "http://w2", event: "miss http://w2", recorded: true},
+			text: "hello world", want: rdv, event: "miss", recorded: true},
 		{name: "rate equal to the threshold is a miss", loads: []int{1, 0},
 			seeds: []seed{{0, "abcd"}},
-			text:  "abcdefgh", want: "http://w1", event: "miss http://w1", recorded: true},
+			text:  "abcdefgh", want: rdv, event: "miss", recorded: true},
 		{name: "rate above a lower threshold hits", loads: []int{1, 0},
 			opts:  func(o *Options) { o.CacheThreshold = 0.4 },
 			seeds: []seed{{0, "abcd"}},
@@ -194,21 +212,35 @@ func TestCacheAwareHotPrefixSpreads(t *testing.T) {
 	o.Observer = rec
 	p := NewCacheAware(o)
 	ws := pool(t, 0, 0, 0, 0)
-	steps := []struct{ want, event string }{
-		{"http://w0", "miss"}, // loads 0 0 0 0: the first candidate
-		{"http://w0", "hit"},  // loads 1 0 0 0: bound 1.3125
-		{"http://w1", "miss"}, // loads 2 0 0 0: bound 1.625, w0 is hot
-		{"http://w1", "hit"},  // loads 2 1 0 0: the less loaded tenant
-		{"http://w0", "hit"},  // loads 2 2 0 0: tenants tie, candidate order
-		{"http://w1", "hit"},  // loads 3 2 0 0
-		{"http://w2", "miss"}, // loads 3 3 0 0: bound 2.875, both hot
+	var got []string
+	for i := range 7 {
+		w := p.Pick(ws, "You are a helpful assistant. Question "+string(rune('a'+i)))
+		got = append(got, strings.Fields(rec.last())[0]+" "+urlOf(w))
+		w.Acquire()
 	}
-	for i, st := range steps {
-		got := p.Pick(ws, "You are a helpful assistant. Question "+string(rune('a'+i)))
-		if urlOf(got) != st.want || rec.last() != st.event+" "+st.want {
-			t.Fatalf("request %d: %s (%q), want %s (%s)", i, urlOf(got), rec.last(), st.want, st.event)
+	x, y := strings.Fields(got[0])[1], strings.Fields(got[2])[1]
+	want := []string{
+		"miss " + x, // loads 0 0 0 0
+		"hit " + x,  // loads 1 0 0 0: bound 1.3125
+		"miss " + y, // loads 2 0 0 0: bound 1.625, x is hot
+		"hit " + y,  // loads 2 1 0 0: the less loaded tenant
+		"",          // loads 2 2 0 0: bound 2.25, the tenant ranked first
+		"",          // loads 3 2 0 0: bound 2.5625, that one is hot: the other
+		"",          // loads 3 3 0 0: bound 2.875, both hot: a third worker
+	}
+	first := strings.Fields(got[4])[1]
+	second := x
+	if first == x {
+		second = y
+	}
+	want[4], want[5] = "hit "+first, "hit "+second
+	for i := range want[:6] {
+		if x == y || got[i] != want[i] {
+			t.Fatalf("picks %v, want %v", got, want)
 		}
-		got.Acquire()
+	}
+	if third := strings.Fields(got[6]); third[0] != "miss" || third[1] == x || third[1] == y {
+		t.Fatalf("picks %v: the last should be a miss to a third worker", got)
 	}
 }
 
@@ -217,15 +249,15 @@ func TestCacheAwareRemoveWorker(t *testing.T) {
 	o := DefaultOptions()
 	o.Observer = rec
 	p := NewCacheAware(o)
-	ws := pool(t, 0, 1)
-	p.Pick(ws, "hello world") // miss -> w0
-	p.RemoveWorker("http://w0")
-	if _, ok := p.TreeSizes()["http://w0"]; ok {
-		t.Fatalf("w0 still in the tree: %v", p.TreeSizes())
+	ws := pool(t, 0, 0, 0)
+	gone := p.Pick(ws, "hello world")
+	p.RemoveWorker(gone.URL())
+	if _, ok := p.TreeSizes()[gone.URL()]; ok {
+		t.Fatalf("%s still in the tree: %v", gone.URL(), p.TreeSizes())
 	}
-	ws[1].Release()
-	p.Pick(ws[1:], "hello world")
-	if rec.last() != "miss http://w1" {
+	rest := slices.DeleteFunc(slices.Clone(ws), func(w *worker.Worker) bool { return w == gone })
+	w := p.Pick(rest, "hello world")
+	if rec.last() != "miss "+urlOf(w) {
 		t.Fatalf("after removal the text should miss, got %q", rec.last())
 	}
 }

@@ -93,6 +93,7 @@ var (
 	_ Background    = (*CacheAware)(nil)
 	_ WorkerRemover = (*CacheAware)(nil)
 	_ TreeSizer     = (*CacheAware)(nil)
+	_ Decider       = (*CacheAware)(nil)
 	_ Background    = (*CacheAwareOriginal)(nil)
 	_ WorkerRemover = (*CacheAwareOriginal)(nil)
 	_ TreeSizer     = (*CacheAwareOriginal)(nil)

@@ -46,3 +46,45 @@ type WorkerRemover interface {
 type TreeSizer interface {
 	TreeSizes() map[string]int
 }
+
+// Reason says why a policy picked a worker. The router reports it in the
+// decision headers and in sgl_router_routing_decisions_total.
+type Reason uint8
+
+const (
+	ReasonNone Reason = iota // the policy does not say (text-blind policies)
+	CacheHit                 // a worker was sent a long enough prefix of the text
+	CacheMiss                // no usable match: the prefix was placed
+	Imbalance                // the pool was imbalanced: the least-loaded worker
+	Session                  // the session key's worker
+	Fallback                 // a retry after a failed attempt, or no better choice
+)
+
+// String is the reason's name in headers and metric labels ("" for none).
+func (r Reason) String() string {
+	switch r {
+	case CacheHit:
+		return "cache_hit"
+	case CacheMiss:
+		return "cache_miss"
+	case Imbalance:
+		return "imbalance"
+	case Session:
+		return "session"
+	case Fallback:
+		return "fallback"
+	}
+	return ""
+}
+
+// Request is what a Decider routes on.
+type Request struct {
+	Text    string // routing text; empty unless the policy NeedsText
+	Session string // session key (see reqbody.Info.Session); "" for none
+}
+
+// Decider is implemented by policies that route sessions themselves and
+// say why they picked a worker. Decide returns nil only for empty cands.
+type Decider interface {
+	Decide(cands []*worker.Worker, req Request) (*worker.Worker, Reason)
+}

@@ -16,6 +16,8 @@ const (
 	keyBootstrapHost
 	keyBootstrapPort
 	keyBootstrapRoom
+	keyUser
+	keySessionParams
 	keyDataParallelRank
 	keyModel
 	keyInput
@@ -50,6 +52,10 @@ func lookupKey(raw []byte, esc bool) key {
 		return keyBootstrapPort
 	case "bootstrap_room":
 		return keyBootstrapRoom
+	case "user":
+		return keyUser
+	case "session_params":
+		return keySessionParams
 	case "data_parallel_rank":
 		return keyDataParallelRank
 	case "model":

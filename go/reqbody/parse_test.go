@@ -83,6 +83,12 @@ var chatCases = []parseCase{
 	{"nested messages ignored", ChatCompletions, `{"extra":{"messages":[{"content":"no"}]},"messages":[{"content":"yes"}]}`, Info{Text: "yes"}},
 	{"n above one is a batch", ChatCompletions, `{"messages":[],"n":2,"stream":true}`, Info{Stream: true, BatchSize: 2}},
 	{"prompt is not read", ChatCompletions, `{"prompt":"p"}`, Info{}},
+	{"user is the session", ChatCompletions, `{"user":"u-1","messages":[{"content":"hi"}]}`, Info{Text: "hi", Session: "u-1"}},
+	{"session_params id beats user", Generate, `{"user":"u","session_params":{"rid":"x","id":"s\u00e9"},"text":"t"}`, Info{Text: "t", Session: "sé"}},
+	{"session_params without a string id falls back to user", Generate, `{"session_params":{"id":7},"user":"u"}`, Info{Session: "u"}},
+	{"nested session_params ignored", Generate, `{"x":{"session_params":{"id":"no"},"user":"no"}}`, Info{}},
+	{"user of a wrong type is no session", ChatCompletions, `{"user":{"id":"x"},"messages":[]}`, Info{}},
+	{"session_params last id wins", Generate, `{"session_params":{"id":"a","id":"b"}}`, Info{Session: "b"}},
 	{"unicode content", ChatCompletions, `{"messages":[{"content":"\u4f60\u597d"},{"content":"😀\n"}]}`, Info{Text: "你好 😀\n"}},
 }
 
@@ -250,5 +256,13 @@ func TestParseErrorMessages(t *testing.T) {
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("Parse(%q) err = %v\nwant %s", tc.body, err, tc.want)
 		}
+	}
+}
+
+func TestParseCutsLongSessionKeys(t *testing.T) {
+	long := strings.Repeat("k", 3*MaxSessionKey)
+	got, err := Parse(ChatCompletions, []byte(`{"user":"`+long+`"}`), false)
+	if err != nil || got.Session != long[:MaxSessionKey] {
+		t.Errorf("Parse = %q, %v; want the first %d bytes", got.Session, err, MaxSessionKey)
 	}
 }

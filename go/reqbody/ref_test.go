@@ -29,6 +29,7 @@ func refParse(route Route, body []byte) (Info, error) {
 		Model:              refStringOrEmpty(top["model"]),
 		RID:                refStringOrEmpty(top["rid"]),
 		PreviousResponseID: refStringOrEmpty(top["previous_response_id"]),
+		Session:            refSession(top),
 	}, nil
 }
 
@@ -37,6 +38,19 @@ func refStringOrEmpty(raw json.RawMessage) string {
 		return ""
 	}
 	return refString(raw)
+}
+
+// refSession is Info.Session by encoding/json.
+func refSession(top map[string]json.RawMessage) string {
+	var params map[string]json.RawMessage
+	var id, user string
+	if json.Unmarshal(top["session_params"], &params) == nil && json.Unmarshal(params["id"], &id) == nil && id != "" {
+		return id[:min(len(id), MaxSessionKey)]
+	}
+	if json.Unmarshal(top["user"], &user) == nil {
+		return user[:min(len(user), MaxSessionKey)]
+	}
+	return ""
 }
 
 func refText(route Route, top map[string]json.RawMessage) string {

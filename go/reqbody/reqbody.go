@@ -79,6 +79,11 @@ type Info struct {
 	// it is an integer literal that fits in 32 bits: bounding it is the
 	// caller's business.
 	BatchSize int
+	// Session is the request's session key, read whatever needText says:
+	// SGLang's "session_params"."id" when it is a string, else the OpenAI
+	// "user" when it is a string; "" when neither. Keys longer than
+	// MaxSessionKey bytes are cut to it.
+	Session string
 	// Model is the top-level "model" when it is a string (it picks the
 	// pool of workers serving that model), else "".
 	Model string
@@ -159,6 +164,7 @@ func parse(route Route, body []byte, opts scanOpts, needText bool) (Info, fields
 		Model:              f.str[keyModel],
 		RID:                f.str[keyRID],
 		PreviousResponseID: f.str[keyPrevResponse],
+		Session:            sessionKey(&f),
 	}
 	if needText {
 		info.Text = routingText(route, &f)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sgl-project/sglang-router-go/go/policy"
 	"github.com/sgl-project/sglang-router-go/go/reqbody"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
@@ -51,8 +52,9 @@ func (rt *Router) bodyRoute(s RouteSpec) handler {
 			}
 		}
 		pool, byPolicy := rt.bodyPool(), s.Kind != KindLoad
+		req := policy.Request{Text: info.Text, Session: rt.sessionKey(r, info)}
 		status := rt.forward(c, func(tried []*worker.Worker) *worker.Worker {
-			return rt.pickFor(c, pool, byPolicy, info.Text, tried)
+			return rt.pickFor(c, pool, byPolicy, req, tried)
 		})
 		if sniff != nil && c.last != nil {
 			if respID := responseID(sniff.head); respID != "" {
@@ -70,15 +72,16 @@ func (rt *Router) bodyRoute(s RouteSpec) handler {
 // if it is available, else by the policy on text when byPolicy, else the
 // least loaded. A request naming a rid is noted on the worker it goes to
 // (see rids).
-func (rt *Router) pickFor(c *call, pool *Pool, byPolicy bool, text string, tried []*worker.Worker) *worker.Worker {
+func (rt *Router) pickFor(c *call, pool *Pool, byPolicy bool, req policy.Request, tried []*worker.Worker) *worker.Worker {
 	var wk *worker.Worker
 	switch {
 	case c.pinned != nil && !contains(tried, c.pinned) && c.pinned.Available(time.Now()):
 		wk = c.pinned
 	case byPolicy:
-		wk = pool.pick(c.model, text, tried)
+		var why policy.Reason
+		wk, why = pool.decide(c.model, req, tried)
 		if wk != nil {
-			rt.rec.RecordPolicyDecision(pool.Policy.Name(), wk.URL())
+			rt.recordPick(c.w, pool, wk, why)
 		}
 	default:
 		wk = pool.anyAvailable(c.model, tried)
@@ -89,6 +92,42 @@ func (rt *Router) pickFor(c *call, pool *Pool, byPolicy bool, text string, tried
 	c.last = wk
 	return wk
 }
+
+// sessionKey is the request's session key: the session header's value
+// when set (cut like the body's keys), else the body's (reqbody.Info).
+func (rt *Router) sessionKey(r *http.Request, info reqbody.Info) string {
+	if rt.opts.SessionHeader != "" {
+		if v := r.Header.Get(rt.opts.SessionHeader); v != "" {
+			return v[:min(len(v), reqbody.MaxSessionKey)]
+		}
+	}
+	return info.Session
+}
+
+// recordPick counts a pick of wk from pool and, with decision headers on,
+// names the worker and the reason in the response (a later attempt's pick
+// replaces them; they are sent with whichever answer reaches the client).
+func (rt *Router) recordPick(w http.ResponseWriter, pool *Pool, wk *worker.Worker, why policy.Reason) {
+	rt.rec.RecordPolicyDecision(pool.Policy.Name(), wk.URL())
+	if why != policy.ReasonNone {
+		rt.rec.RecordRoutingDecision(why.String())
+	}
+	if rt.opts.DecisionHeaders {
+		h := w.Header()
+		h.Set(HeaderWorker, wk.URL())
+		if why != policy.ReasonNone {
+			h.Set(HeaderReason, why.String())
+		} else {
+			h.Set(HeaderReason, pool.Policy.Name())
+		}
+	}
+}
+
+// The decision headers (Options.DecisionHeaders).
+const (
+	HeaderWorker = "X-Sglang-Router-Worker"
+	HeaderReason = "X-Sglang-Router-Reason"
+)
 
 // bodyPool is the pool of single-worker body routes: the regular pool, or
 // in PD mode the prefill pool.

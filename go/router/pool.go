@@ -85,14 +85,40 @@ func (p *Pool) RemoveWorker(url string) {
 // (workers already tried for this request), or nil. When every available
 // worker was tried it may pick one of them again rather than fail.
 func (p *Pool) pick(model, text string, exclude []*worker.Worker) *worker.Worker {
+	wk, _ := p.decide(model, policy.Request{Text: text}, exclude)
+	return wk
+}
+
+// decide is pick for a request that may carry a session key, and says
+// why the worker was chosen. A policy that is a policy.Decider routes
+// sessions itself; for the others a session goes to its policy.Sticky
+// worker. A pick after a failed attempt is a Fallback whatever the policy
+// says: the worker it would have preferred was tried.
+func (p *Pool) decide(model string, req policy.Request, exclude []*worker.Worker) (*worker.Worker, policy.Reason) {
 	cands := p.candidates(time.Now(), model, exclude)
 	if len(cands) == 0 && len(exclude) > 0 {
 		cands = p.candidates(time.Now(), model, nil)
 	}
 	if len(cands) == 0 {
-		return nil
+		return nil, policy.ReasonNone
 	}
-	return p.policyFor(model).Pick(cands, text)
+	wk, why := choose(p.policyFor(model), cands, req)
+	if len(exclude) > 0 {
+		why = policy.Fallback
+	}
+	return wk, why
+}
+
+func choose(pol policy.Policy, cands []*worker.Worker, req policy.Request) (*worker.Worker, policy.Reason) {
+	if d, ok := pol.(policy.Decider); ok {
+		return d.Decide(cands, req)
+	}
+	if req.Session != "" {
+		if wk := policy.Sticky(cands, req.Session); wk != nil {
+			return wk, policy.Session
+		}
+	}
+	return pol.Pick(cands, req.Text), policy.ReasonNone
 }
 
 // candidates filters the snapshot to available workers of model not

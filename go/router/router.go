@@ -23,11 +23,15 @@ type Options struct {
 	BodyReadTimeout time.Duration
 	// MaxBufferedBody caps the bytes of request bodies buffered at once
 	// across all requests (429 past it); <= 0: no cap.
-	MaxBufferedBody    int64
-	RequestTimeout     time.Duration
-	Retry              RetryPolicy
-	RequestIDHeaders   []string // lower-case header names, first present wins
-	APIKey             string   // sent to workers as a bearer token when the client sent none
+	MaxBufferedBody  int64
+	RequestTimeout   time.Duration
+	Retry            RetryPolicy
+	RequestIDHeaders []string // lower-case header names, first present wins
+	// SessionHeader names the header holding a session key; "" for none.
+	SessionHeader string
+	// DecisionHeaders adds HeaderWorker and HeaderReason to routed responses.
+	DecisionHeaders    bool
+	APIKey             string // sent to workers as a bearer token when the client sent none
 	CORSAllowedOrigins []string
 	MaxConcurrent      int // <= 0: unlimited
 	QueueSize          int
@@ -56,6 +60,7 @@ type Recorder interface {
 	RecordGenerate(d time.Duration)
 	RecordProcessed(worker string)
 	RecordPolicyDecision(policy, worker string)
+	RecordRoutingDecision(reason string)
 	SetRunning(worker string, n int64)
 	RecordPDRequest(route string, d time.Duration)
 	RecordPDPrefill(worker string)

@@ -22,6 +22,7 @@ type prefixCache struct {
 	mu     sync.Mutex
 	blocks map[uint64]*list.Element // key -> element in lru (Value: uint64 key)
 	lru    *list.List               // front = most recently used
+	held   int                      // blocks running requests occupy (hold)
 }
 
 // newPrefixCache returns a cache of capacityTokens (rounded down to whole
@@ -94,11 +95,40 @@ func (c *prefixCache) touchLocked(keys []uint64) {
 			c.blocks[keys[i]] = c.lru.PushFront(keys[i])
 		}
 	}
-	for c.lru.Len() > c.maxBlocks {
+	c.evictLocked()
+}
+
+// evictLocked drops least recently used blocks until the cache and the
+// running requests' blocks fit the capacity together.
+func (c *prefixCache) evictLocked() {
+	for c.lru.Len() > 0 && c.lru.Len()+c.held > c.maxBlocks {
 		e := c.lru.Back()
 		c.lru.Remove(e)
 		delete(c.blocks, e.Value.(uint64))
 	}
+}
+
+// hold reserves room for a running request's own KV (tokens: its uncached
+// prompt and its output), evicting cached blocks to make it, as SGLang's
+// running requests and radix cache share one memory pool. It returns the
+// blocks held, to give back with unhold when the request ends.
+func (c *prefixCache) hold(tokens int) int {
+	if c.maxBlocks == 0 || tokens <= 0 {
+		return 0
+	}
+	n := (tokens + c.blockSize - 1) / c.blockSize
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held += n
+	c.evictLocked()
+	return n
+}
+
+// unhold gives back blocks from hold.
+func (c *prefixCache) unhold(blocks int) {
+	c.mu.Lock()
+	c.held -= blocks
+	c.mu.Unlock()
 }
 
 // flush empties the cache.

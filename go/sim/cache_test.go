@@ -106,3 +106,25 @@ func TestPrefixCacheCapacityRoundsToBlocks(t *testing.T) {
 		t.Fatalf("tokens %d after overflow, want 8", c.tokens())
 	}
 }
+
+// TestRunningRequestsShareTheCapacity: blocks held by running requests
+// evict cached ones, and come back to the cache when given back.
+func TestRunningRequestsShareTheCapacity(t *testing.T) {
+	c := newPrefixCache(16, 4) // four blocks
+	c.admit(seq(0, 12))        // three cached blocks
+	held := c.hold(6)          // two blocks: one cached block must go
+	if held != 2 || c.tokens() != 8 {
+		t.Fatalf("held %d blocks, cache %d tokens; want 2 and 8", held, c.tokens())
+	}
+	if got := c.admit(seq(0, 13)); got != 8 || c.tokens() != 8 {
+		t.Fatalf("after the hold the prompt hits %d tokens, cache %d; want 8 and 8 (its third block cannot stay)", got, c.tokens())
+	}
+	c.unhold(held)
+	c.insert(seq(0, 16))
+	if got := c.admit(seq(0, 17)); got != 16 {
+		t.Fatalf("after unhold the cache holds %d of the prompt, want all 16", got)
+	}
+	if c.hold(100) != 25 || c.tokens() != 0 {
+		t.Fatalf("a hold beyond the capacity empties the cache; %d tokens left", c.tokens())
+	}
+}

@@ -27,9 +27,13 @@
 //
 // Prefix cache: blocks of BlockSize tokens keyed by a hash chained over
 // every token before them; cached_tokens is the longest cached prefix in
-// whole blocks (leaving at least one prompt token to compute). A prompt's
-// blocks enter the cache when it arrives, prompt and output blocks when it
-// ends; LRU eviction, leaves first, keeps CacheCapacityTokens.
+// whole blocks (leaving at least one prompt token to compute). A prompt is
+// looked up and its blocks enter the cache when its request is scheduled,
+// not when it arrives (a queued request can lose its hit), prompt and
+// output blocks when it ends. As in SGLang, running requests' own KV (the
+// uncached prompt and the output) takes room from the same capacity; LRU
+// eviction, leaves first, keeps cache and running KV within
+// CacheCapacityTokens.
 //
 // Latency: MaxRunningRequests run at once, the rest wait in a FIFO queue
 // (MaxQueue; beyond it 503). Prefill throughput is the server's, not each

@@ -66,8 +66,7 @@ type engine struct {
 	rooms *roomRegistry // prefill role only
 }
 
-// admit places jobs in the scheduler in order, all or none, and looks up
-// their prefixes. Decode jobs keep the cached count of their room. A job's
+// admit places jobs in the scheduler in order, all or none. A job's
 // arrival is now unless the handler set it earlier (a decode server sets
 // it before waiting for the prefill, which is part of its latency).
 func (e *engine) admit(jobs []*job) error {
@@ -87,11 +86,23 @@ func (e *engine) admit(jobs []*job) error {
 		if j.arrival.IsZero() {
 			j.arrival = now
 		}
-		if e.role != RoleDecode {
-			j.cached = e.cache.admit(j.rank, j.prompt)
-		}
 	}
 	return nil
+}
+
+// lookUp finds a scheduled job's cached prefix and holds room for the rest
+// of its KV until it ends (the returned func): the prefix is looked up
+// when the job starts, not when it arrives, so a queued job can lose its
+// hit to eviction, as in SGLang. Decode jobs keep the cached count of
+// their room and hold nothing here (their KV came from the prefill).
+func (e *engine) lookUp(j *job) (release func()) {
+	if e.role == RoleDecode {
+		return func() {}
+	}
+	c := e.cache.ranks[j.rank]
+	j.cached = c.admit(j.prompt)
+	held := c.hold(j.uncached() + len(j.out.ids))
+	return func() { c.unhold(held) }
 }
 
 // run serves one admitted job; it returns ctx.Err() or the callback's
@@ -117,6 +128,7 @@ func (e *engine) serve(ctx context.Context, j *job, cb progress) error {
 		return err
 	}
 	defer e.sched.release(j.ticket)
+	defer e.lookUp(j)()
 	deadline, err := e.prefill(ctx, j)
 	if err != nil {
 		return err

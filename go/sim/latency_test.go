@@ -323,3 +323,29 @@ func TestLatencyCachedPromptBarelyUsesTheLane(t *testing.T) {
 		t.Fatalf("b cached %d; tokens at %v and %v", b.cached, tr.tokens[a], tr.tokens[b])
 	}
 }
+
+// TestQueuedRequestCanLoseItsHit: a prefix is looked up when its request
+// is scheduled, and a running request's KV takes cache room, so a request
+// queued behind one that needs the room finds its prefix evicted (looked
+// up on arrival it would have counted 12 cached tokens).
+func TestQueuedRequestCanLoseItsHit(t *testing.T) {
+	clk := newManualClock()
+	cfg := latencyConfig()
+	cfg.CacheCapacityTokens = 32 // 8 blocks
+	s, err := NewServer(cfg, 0, WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runTimed(t, s, clk, 1, newJob(s, seq(0, 13), 1)) // caches 3 blocks of the prompt
+	a := newJob(s, seq(1000, 20), 3)                 // runs: 5 blocks cached + 6 held
+	b := newJob(s, seq(0, 13), 1)                    // queued behind a
+	runTimed(t, s, clk, 1, a, b)
+	if a.cached != 0 || b.cached != 0 {
+		t.Fatalf("cached a=%d b=%d, want 0 and 0: b's prefix was evicted while it waited", a.cached, b.cached)
+	}
+	again := newJob(s, seq(0, 13), 1)
+	runTimed(t, s, clk, 1, again)
+	if again.cached != 12 {
+		t.Fatalf("alone the prompt hits %d tokens, want 12", again.cached)
+	}
+}

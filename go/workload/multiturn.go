@@ -26,6 +26,10 @@ type MultiTurn struct {
 	UserTokens   int // tokens of each question; default 256
 	OutputTokens int // tokens of each answer; default 128
 	Seed         uint64
+	// EngineAnswers makes each turn resend the engine's own answers
+	// instead of the generator's (Request.Turn; see CodingChat). The
+	// workload is then named NameCodingChat.
+	EngineAnswers bool
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -54,7 +58,11 @@ func (c MultiTurn) Generate() Workload {
 	for _, cv := range convs {
 		ws += cv.promptTokens(c) + c.Turns*c.OutputTokens // final prompt + every reply the engine wrote
 	}
-	return Workload{Name: NameMultiTurn, Requests: reqs, WorkingSetTokens: ws}
+	name := NameMultiTurn
+	if c.EngineAnswers {
+		name = NameCodingChat
+	}
+	return Workload{Name: name, Requests: reqs, WorkingSetTokens: ws}
 }
 
 // order returns the user of each request: a random open conversation
@@ -128,6 +136,9 @@ func (cv *conversation) next(c MultiTurn, index int) Request {
 		Path: PathChat, Body: chatBody(msgs, c.OutputTokens),
 		PromptTokens: cv.tokens(c, msgs), OutputTokens: c.OutputTokens,
 		Group: cv.user, After: cv.last,
+	}
+	if c.EngineAnswers {
+		r.Turn = &Turn{Conv: cv.user, System: cv.system, Question: cv.questions[cv.turn], MaxTokens: c.OutputTokens}
 	}
 	cv.turn++
 	cv.last = index

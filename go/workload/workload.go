@@ -31,6 +31,10 @@ type Request struct {
 	// After is the index of the request that must have completed before
 	// this one is sent (the previous turn of a conversation), or -1.
 	After int
+	// Turn, when set, makes the body depend on the engine's earlier
+	// answers: the sender builds it with Turn.Body, and Body holds the
+	// same turn with the generator's answers (for senders that do not).
+	Turn *Turn
 }
 
 // Workload is a named, ordered request stream.

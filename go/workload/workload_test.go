@@ -3,6 +3,7 @@ package workload
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -245,4 +246,26 @@ func countTrue(m map[int]bool) int {
 		}
 	}
 	return n
+}
+
+// TestCodingChatTurnsResendTheEngineAnswers: each turn's body is built
+// from the answers given so far, which the sender supplies.
+func TestCodingChatTurnsResendTheEngineAnswers(t *testing.T) {
+	w := CodingChat(MultiTurn{Users: 3, Turns: 3, ActiveUsers: 2, Seed: 4}).Generate()
+	if w.Name != NameCodingChat || len(w.Requests) != 9 {
+		t.Fatalf("%s with %d requests, want coding-chat with 9", w.Name, len(w.Requests))
+	}
+	history := map[int][]Message{}
+	for i, r := range w.Requests {
+		if r.Turn == nil || r.Turn.MaxTokens != 256 || len(strings.Fields(r.Turn.Question)) != 32 {
+			t.Fatalf("request %d: turn %+v, want a 32-word question and 256-token answers", i, r.Turn)
+		}
+		body := r.Turn.Body(history[r.Turn.Conv])
+		msgs := messagesOf(t, Request{Body: body})
+		if !sameMessages(msgs[:len(msgs)-1], history[r.Turn.Conv]) || msgs[len(msgs)-1].Content != r.Turn.Question {
+			t.Fatalf("request %d: body %s does not resend its history and ask its question", i, body)
+		}
+		answer := fmt.Sprintf("engine answer %d", i)
+		history[r.Turn.Conv] = append(msgs, Message{Role: "assistant", Content: answer})
+	}
 }

@@ -42,7 +42,7 @@ func Find() (Binaries, error) {
 	var b Binaries
 	b.APIServer = os.Getenv("SGLANG_ROUTER_KUBE_APISERVER")
 	if b.APIServer == "" {
-		b.APIServer = newestCached()
+		b.APIServer = newestCached("kube-apiserver-v*")
 	}
 	b.Etcd = os.Getenv("SGLANG_ROUTER_ETCD")
 	if b.Etcd == "" {
@@ -56,14 +56,31 @@ func Find() (Binaries, error) {
 	return b, nil
 }
 
-// newestCached is the newest kube-apiserver the build script left in its cache.
-func newestCached() string {
+// ErrHelmMissing means the helm binary was not found.
+var ErrHelmMissing = errors.New("helm missing: run scripts/k8s/get-helm.sh (builds helm into ~/.cache/sglang-router)")
+
+// FindHelm locates the helm binary: $SGLANG_ROUTER_HELM, else the newest
+// one scripts/k8s/get-helm.sh left in its cache.
+func FindHelm() (string, error) {
+	p := os.Getenv("SGLANG_ROUTER_HELM")
+	if p == "" {
+		p = newestCached("helm-v*")
+	}
+	if st, err := os.Stat(p); p == "" || err != nil || st.IsDir() {
+		return "", ErrHelmMissing
+	}
+	return p, nil
+}
+
+// newestCached is the newest binary matching pattern that a build script
+// left in its cache.
+func newestCached(pattern string) string {
 	cache := os.Getenv("SGLANG_ROUTER_K8S_CACHE")
 	if cache == "" {
 		home, _ := os.UserHomeDir()
 		cache = filepath.Join(home, ".cache", "sglang-router")
 	}
-	found, _ := filepath.Glob(filepath.Join(cache, "kube-apiserver-v*"))
+	found, _ := filepath.Glob(filepath.Join(cache, pattern))
 	sort.Slice(found, func(i, j int) bool { return modTime(found[i]).After(modTime(found[j])) })
 	for _, f := range found {
 		if filepath.Ext(f) != ".tmp" {

@@ -85,16 +85,22 @@ test: lint k8s-deps gotest pytest
 demo: $(BIN)
 	$(BIN) demo -out out
 
-# Benchmarks: Go micro-benchmarks, the routed-vs-direct overhead (at
-# concurrency 1 for latency and 8 for throughput), and routing quality.
+# Benchmarks: Go micro-benchmarks, the proxy overhead against nginx, and
+# routing quality.
 bench: bench-go bench-proxy bench-routing
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./go/...
 
+# bench-proxy: direct, nginx and the router side by side under wrk (see
+# go/bench/proxybench.go); wrk and nginx come from Debian's packages, which
+# it installs when it can (as root with apt-get) and otherwise names.
 bench-proxy: $(BIN)
-	$(BIN) bench -concurrency 1 -duration 3s
-	$(BIN) bench -concurrency 8 -duration 3s
+	@command -v wrk >/dev/null && { command -v nginx >/dev/null || test -x /usr/sbin/nginx; } || \
+		{ test "$$(id -u)" = 0 && command -v apt-get >/dev/null && \
+		  apt-get update -qq && apt-get install -y -qq wrk nginx-light >/dev/null; } || \
+		echo "bench-proxy: needs wrk and nginx (apt-get install wrk nginx-light)"
+	$(BIN) bench -duration 3s -rounds 3
 
 bench-routing: $(BIN)
 	$(BIN) bench-routing -out out

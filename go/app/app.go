@@ -22,6 +22,7 @@ import (
 	"github.com/sgl-project/sglang-router-go/go/policy"
 	"github.com/sgl-project/sglang-router-go/go/proxy"
 	"github.com/sgl-project/sglang-router-go/go/router"
+	"github.com/sgl-project/sglang-router-go/go/upstream"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
@@ -53,6 +54,7 @@ type App struct {
 	closeLog func() error
 	metrics  *metrics.Metrics
 	client   *http.Client
+	plain    *upstream.Client // forwards to http:// workers
 	pools    []*router.Pool
 	router   *router.Router
 	checker  *worker.Checker
@@ -155,6 +157,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		a.cancel()
 		a.wg.Wait()
 		a.client.CloseIdleConnections()
+		a.plain.CloseIdleConnections()
 		a.log.Info("router stopped")
 		_ = a.log.Sync()
 		_ = a.closeLog()

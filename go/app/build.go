@@ -15,6 +15,7 @@ import (
 	"github.com/sgl-project/sglang-router-go/go/metrics"
 	"github.com/sgl-project/sglang-router-go/go/policy"
 	"github.com/sgl-project/sglang-router-go/go/router"
+	"github.com/sgl-project/sglang-router-go/go/upstream"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
@@ -48,7 +49,7 @@ func New(cfg config.Config, opts Options) (*App, error) {
 		return nil, classed(ClassConfig, "log_dir: %v", err)
 	}
 	a := &App{cfg: cfg, log: log, closeLog: closeLog, metrics: metrics.New(!cfg.DisableMetrics),
-		client: client, done: make(chan struct{}), pendingAdds: make(chan struct{}, maxPendingAdds)}
+		client: client, plain: upstream.New(upstream.Options{}), done: make(chan struct{}), pendingAdds: make(chan struct{}, maxPendingAdds)}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.lookupHost = opts.LookupHost
 	if a.lookupHost == nil {
@@ -63,7 +64,7 @@ func New(cfg config.Config, opts Options) (*App, error) {
 		_ = closeLog()
 		return nil, classed(ClassConfig, "%v", err)
 	}
-	deps := router.Deps{Client: a.client, Recorder: a.metrics, Log: log, Workers: a}
+	deps := router.Deps{Client: a.client, Plain: a.plain, Recorder: a.metrics, Log: log, Workers: a}
 	if cfg.PDDisaggregation {
 		deps.Prefill, deps.Decode = a.pools[0], a.pools[1]
 	} else {

@@ -5,6 +5,7 @@ import (
 	goflag "flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -16,12 +17,19 @@ import (
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := goflag.NewFlagSet("bench", goflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	conc := fs.Int("concurrency", 8, "concurrent clients")
+	conc := fs.Int("concurrency", 8, "concurrent clients of the PD benchmark")
 	dur := fs.Duration("duration", 3*time.Second, "measuring time per run")
+	rounds := fs.Int("rounds", 3, "rounds of the proxy benchmark, in alternating order (at least 2)")
+	self, _ := os.Executable()
+	bin := fs.String("router", self, "router binary the proxy benchmark starts")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	o := bench.Options{Concurrency: *conc, Duration: *dur, Out: stdout}
+	if *rounds < 2 {
+		fmt.Fprintln(stderr, "bench: -rounds must be at least 2: one round cannot tell a busy machine")
+		return 2
+	}
+	o := bench.Options{Concurrency: *conc, Duration: *dur, Rounds: *rounds, RouterBin: *bin, Out: stdout}
 	for _, run := range []func(context.Context, bench.Options) error{bench.Run, bench.RunPD} {
 		if err := run(ctx, o); err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -31,10 +32,10 @@ type Delivery struct {
 // worker's read error if the answer broke off.
 func WriteResponse(w http.ResponseWriter, resp *http.Response, d *Delivery) error {
 	defer resp.Body.Close()
-	CopyHeaders(w.Header(), resp.Header)
+	shareHeaders(w.Header(), resp.Header)
 	stream := IsEventStream(resp.Header)
 	if resp.ContentLength >= 0 && !stream {
-		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+		w.Header()["Content-Length"] = contentLength(resp)
 	}
 	w.WriteHeader(resp.StatusCode)
 	if stream {
@@ -75,14 +76,50 @@ func (d *Delivery) wrote(n int) {
 	d.Bytes += int64(n)
 }
 
+// shareHeaders is CopyHeaders for an answer's headers, which nothing else
+// holds: dst takes src's value slices instead of copies.
+func shareHeaders(dst, src http.Header) {
+	conn := src["Connection"]
+	for k, vs := range src {
+		if Forwarded(k, conn) {
+			dst[k] = vs
+		}
+	}
+}
+
+// contentLength is the Content-Length header value of resp: the worker's
+// own when it states resp.ContentLength (no allocation), else formatted.
+func contentLength(resp *http.Response) []string {
+	if v := resp.Header["Content-Length"]; len(v) == 1 {
+		if n, err := strconv.ParseInt(v[0], 10, 64); err == nil && n == resp.ContentLength && digits(v[0]) {
+			return v
+		}
+	}
+	return []string{strconv.FormatInt(resp.ContentLength, 10)}
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // IsEventStream reports whether h declares a text/event-stream body.
 func IsEventStream(h http.Header) bool {
 	ct := h.Get("Content-Type")
 	if ct == "" {
 		return false
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "text/event-stream"
+	const sse = "text/event-stream"
+	mt, _, _ := strings.Cut(ct, ";")
+	if !strings.EqualFold(strings.TrimSpace(mt), sse) {
+		return false // the common case, decided without parsing (which allocates)
+	}
+	_, _, err := mime.ParseMediaType(ct)
+	return err == nil
 }
 
 // Drain discards and closes a response body we will not forward, so the

@@ -1,8 +1,14 @@
 package proxy
 
 import (
+	"context"
+	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestCopyHeadersDropsHopByHop(t *testing.T) {
@@ -35,11 +41,103 @@ func TestIsEventStream(t *testing.T) {
 	for ct, want := range map[string]bool{
 		"text/event-stream":                true,
 		"text/event-stream; charset=utf-8": true,
+		"Text/Event-Stream":                true,
+		"text/event-stream ; x=1":          true,
+		"text/event-streams":               false,
+		"text/event":                       false,
 		"application/json":                 false,
 		"":                                 false,
 	} {
 		if got := IsEventStream(http.Header{"Content-Type": {ct}}); got != want {
 			t.Errorf("%q: %v", ct, got)
 		}
+	}
+}
+
+func TestWriteResponseStatesTheWorkersContentLength(t *testing.T) {
+	for _, c := range []struct {
+		header []string
+		n      int64
+		want   string
+	}{
+		{[]string{"5"}, 5, "5"},
+		{[]string{"+5"}, 5, "5"},
+		{nil, 5, "5"},
+		{[]string{"7"}, 5, "5"},
+	} {
+		resp := &http.Response{StatusCode: 200, Header: http.Header{}, ContentLength: c.n, Body: io.NopCloser(strings.NewReader("hello"))}
+		if c.header != nil {
+			resp.Header["Content-Length"] = c.header
+		}
+		rec := httptest.NewRecorder()
+		if err := WriteResponse(rec, resp, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Header()["Content-Length"]; len(got) != 1 || got[0] != c.want || rec.Body.String() != "hello" {
+			t.Errorf("worker's %q for %d: client got %q %q", c.header, c.n, got, rec.Body.String())
+		}
+	}
+}
+
+// Without a Plain sender (and for https workers) net/http sends: extra
+// fields replace the client's headers of the same name, hop-by-hop ones
+// are dropped, and the body arrives whole.
+func TestSendOverNetHTTPReplacesHeadersWithExtraFields(t *testing.T) {
+	got := make(chan *http.Request, 1)
+	bodies := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r
+		bodies <- string(b)
+	}))
+	defer srv.Close()
+	p := &Proxy{Client: srv.Client()}
+	in := http.Header{"X-Request-Id": {"client"}, "Connection": {"X-Secret"}, "X-Secret": {"s"}, "Accept": {"a"}}
+	body := []byte(`{"text":"hi"}`)
+	resp, err := p.Send(t.Context(), http.MethodPost, srv.URL+"/generate", in, body,
+		[]Field{{Key: "X-Request-Id", Value: "rid"}, {Key: "X-Extra", Value: "1"}, {Key: "X-Extra", Value: "2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	r := <-got
+	if ids := r.Header["X-Request-Id"]; len(ids) != 1 || ids[0] != "rid" {
+		t.Errorf("X-Request-Id %q, want only the router's", ids)
+	}
+	if x := r.Header["X-Extra"]; len(x) != 2 || r.Header.Get("X-Secret") != "" || r.Header.Get("Accept") != "a" {
+		t.Errorf("headers %v", r.Header)
+	}
+	if b := <-bodies; b != string(body) {
+		t.Errorf("body %q", b)
+	}
+}
+
+// deadlineOnly has a deadline but a Done that never closes, as the
+// router's request context: net/http must still stop at the deadline.
+type deadlineOnly struct {
+	context.Context
+	d time.Time
+}
+
+func (c deadlineOnly) Deadline() (time.Time, bool) { return c.d, true }
+
+func TestSendOverNetHTTPStopsAtTheDeadline(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer srv.Close()
+	defer close(release)
+	p := &Proxy{Client: srv.Client()}
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Send(deadlineOnly{context.Background(), time.Now().Add(100 * time.Millisecond)}, http.MethodGet, srv.URL, nil, nil, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrUpstream) {
+			t.Fatalf("error %v, want ErrUpstream", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Send did not stop at the deadline")
 	}
 }

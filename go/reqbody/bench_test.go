@@ -138,3 +138,16 @@ func TestBenchBodiesParse(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseSharedPlain is cache_aware's case of a long prompt without
+// escapes: validated and used in place (ParseEditShared).
+func BenchmarkParseSharedPlain(b *testing.B) {
+	body := []byte(`{"text":"` + strings.Repeat("lorem ipsum dolor sit amet ", 400<<10/27) + `","stream":false}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, _, err := ParseEditShared(Generate, body, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -111,6 +111,9 @@ type scanOpts struct {
 	decode  keySet
 	route   Route // the body's route: how a decoded list reads (decodeText)
 	members bool  // fill fields.members
+	// share lets a text that is one JSON string without escapes alias the
+	// body instead of being copied (see ParseEditShared).
+	share bool
 }
 
 // raw returns the value of k, or nil when absent.
@@ -166,16 +169,15 @@ func scanTop(body []byte, opts scanOpts) (fields, error) {
 // value passes over the value of top-level key k, reading its text when k
 // is in opts.decode.
 func (f *fields) value(s *scanner, k key, opts scanOpts) error {
-	decode := opts.decode
 	if k == keyOther {
 		return s.skipValue(1)
 	}
-	if !decode.has(k) || !decodable(k, s.peek()) {
+	if !opts.decode.has(k) || !decodable(k, s.peek()) {
 		f.decoded &^= 1 << k
 		f.str[k] = ""
 		return s.skipValue(1)
 	}
-	str, err := decodeText(s, opts.route, k)
+	str, err := decodeText(s, opts.route, k, opts.share)
 	f.str[k], f.decoded = str, f.decoded|1<<k
 	return err
 }

@@ -50,6 +50,9 @@ func FuzzParse(f *testing.F) {
 			case got != want:
 				t.Fatalf("%v: Parse = %#v\nwant %#v", route, got, want)
 			}
+			if shared, _, serr := ParseEditShared(route, body, true); shared != got || (serr == nil) != (err == nil) {
+				t.Fatalf("%v: ParseEditShared = %#v, %v; Parse = %#v, %v", route, shared, serr, got, err)
+			}
 			got, err = Parse(route, body, false)
 			want.Text = ""
 			if (err == nil) != (wantErr == nil) || got != want {

@@ -121,7 +121,7 @@ type Info struct {
 // token ids), and those of its lists one level down; everything else in it
 // is skipped. All contributions are joined with single spaces.
 func Parse(route Route, body []byte, needText bool) (Info, error) {
-	info, _, err := parse(route, body, needText)
+	info, _, err := parse(route, body, scanOpts{}, needText)
 	return info, err
 }
 
@@ -129,15 +129,27 @@ func Parse(route Route, body []byte, needText bool) (Info, error) {
 // fields (PD bootstrap fields, the data-parallel rank) in this body without
 // scanning it a second time.
 func ParseEdit(route Route, body []byte, needText bool) (Info, Edit, error) {
-	info, f, err := parse(route, body, needText)
+	return parseEdit(route, body, scanOpts{}, needText)
+}
+
+// ParseEditShared is ParseEdit whose Text may alias body: a text that is
+// one JSON string without escapes (the usual long prompt) is not copied.
+// Text is then valid only as long as body is neither modified nor reused;
+// the caller must not keep it longer, nor hand it to anything that does.
+func ParseEditShared(route Route, body []byte, needText bool) (Info, Edit, error) {
+	return parseEdit(route, body, scanOpts{share: true}, needText)
+}
+
+func parseEdit(route Route, body []byte, opts scanOpts, needText bool) (Info, Edit, error) {
+	info, f, err := parse(route, body, opts, needText)
 	if err != nil {
 		return info, Edit{}, err
 	}
 	return info, Edit{body: body, open: f.open, last: f.last, has: f.present(bootstrapKeys | rankKeys)}, nil
 }
 
-func parse(route Route, body []byte, needText bool) (Info, fields, error) {
-	opts := scanOpts{decode: 1<<keyModel | 1<<keyRID | 1<<keyPrevResponse, route: route}
+func parse(route Route, body []byte, opts scanOpts, needText bool) (Info, fields, error) {
+	opts.decode, opts.route = 1<<keyModel|1<<keyRID|1<<keyPrevResponse, route
 	if needText {
 		opts.decode |= textKeys(route)
 	}

@@ -75,11 +75,14 @@ func decodable(k key, c byte) bool {
 func usable(c byte) bool { return decodable(keyText, c) }
 
 // decodeText validates and reads the text of the value at s.pos, of key k
-// in a body of route, which must be decodable.
-func decodeText(s *scanner, route Route, k key) (string, error) {
+// in a body of route, which must be decodable; share lets a plain string
+// alias s.b (see sharedString).
+func decodeText(s *scanner, route Route, k key, share bool) (string, error) {
 	switch {
 	case k == keyModel || k == keyRID || k == keyPrevResponse:
 		return s.shortString()
+	case s.peek() == '"' && share:
+		return s.sharedString()
 	case s.peek() == '"':
 		return s.stringValue()
 	case k == keyMessages, k == keyInput && route == Responses:
@@ -254,6 +257,25 @@ func (s *scanner) shortString() (string, error) {
 		return string(raw), nil
 	}
 	return string(decodeQuoted(s.b[start:s.pos])), nil // escapes, or invalid UTF-8 to replace
+}
+
+// sharedString is stringValue without the copy when the string has no
+// escapes and valid UTF-8 (the usual prompt): the text then aliases s.b.
+func (s *scanner) sharedString() (string, error) {
+	open := s.pos
+	esc, err := s.skipString()
+	if err != nil {
+		return "", err
+	}
+	raw := s.b[open+1 : s.pos-1]
+	if !esc && utf8.Valid(raw) {
+		if len(raw) == 0 {
+			return "", nil
+		}
+		return unsafe.String(&raw[0], len(raw)), nil
+	}
+	s.pos = open
+	return s.stringValue()
 }
 
 // stringValue is appendString into a new string.

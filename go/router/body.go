@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"net/http"
 	"os"
 	"sync"
@@ -89,6 +90,7 @@ func (rt *Router) readBody(w http.ResponseWriter, r *http.Request) (body []byte,
 		w.Header().Set("Connection", "close")
 		return nil, br.reserved, err
 	}
+	r.Body.Close() // read whole: spares net/http its discard pass before the answer
 	return br.join(), br.reserved, nil
 }
 
@@ -127,10 +129,11 @@ func (br *bodyReader) grow() error {
 	return nil
 }
 
-// join copies the chunks into one slice of exactly the bytes read. The
-// reservation stays until release: the slice lives as long as the request.
+// join copies the chunks into one slice of exactly the bytes read (a
+// recycled one for large bodies: see bodyBuffer). The reservation stays
+// until release: the slice lives as long as the request.
 func (br *bodyReader) join() []byte {
-	out := make([]byte, br.size)
+	out := bodyBuffer(br.size)
 	for i, p := range br.parts {
 		copy(out[int64(i)*chunkSize:], p[:])
 	}
@@ -152,4 +155,50 @@ func (rt *Router) readRequest(w http.ResponseWriter, r *http.Request) (hopCount 
 	}
 	body, reserved, err = rt.readBody(w, r)
 	return hopCount, body, reserved, err
+}
+
+// Buffers of large bodies are recycled: a fresh 400 KB buffer per request
+// costs its zeroing and, above all, a garbage collection every few dozen
+// requests. Sizes are classes of powers of two, from 1<<pooledFromBits to
+// 1<<pooledUpToBits; sync.Pool drops what stays unused across collections,
+// so the pools hold no more than recent traffic needs.
+const (
+	pooledFromBits = 16 // 64 KiB
+	pooledUpToBits = 26 // 64 MiB
+)
+
+var bodyPools [pooledUpToBits + 1]sync.Pool
+
+// bodyClass is the pool of a body of n bytes (a power-of-two class), or
+// -1 when such bodies are not pooled.
+func bodyClass(n int64) int {
+	if n < 1<<pooledFromBits || n > 1<<pooledUpToBits {
+		return -1
+	}
+	return bits.Len64(uint64(n - 1))
+}
+
+// bodyBuffer returns a buffer of n bytes, pooled for large n. Its content
+// is whatever the last user left: the caller overwrites it whole.
+func bodyBuffer(n int64) []byte {
+	c := bodyClass(n)
+	if c < 0 {
+		return make([]byte, n)
+	}
+	if b, ok := bodyPools[c].Get().(*[]byte); ok {
+		return (*b)[:n]
+	}
+	return make([]byte, n, 1<<c)
+}
+
+// releaseBody gives a body read by readBody back to its pool. The caller
+// must hold no reference to it, nor have given one to anything that
+// outlives the call (the upstream client does not keep it; see proxy.Send).
+func releaseBody(b []byte) {
+	c := bodyClass(int64(cap(b)))
+	if c < 0 || cap(b) != 1<<c {
+		return
+	}
+	keep := b[:0] // escapes to the pool: declared here, not at entry, so small bodies cost nothing
+	bodyPools[c].Put(&keep)
 }

@@ -31,13 +31,41 @@ func (rt *Router) release(wk *worker.Worker) {
 // withDeadline bounds c by the router's request timeout: c.ctx is the
 // context of every attempt. The caller must call the returned cancel.
 func (rt *Router) withDeadline(c *call) context.CancelFunc {
-	var cancel context.CancelFunc
-	if rt.opts.RequestTimeout > 0 {
-		c.ctx, cancel = context.WithTimeout(c.r.Context(), rt.opts.RequestTimeout)
-	} else {
+	if rt.opts.RequestTimeout <= 0 {
+		var cancel context.CancelFunc
 		c.ctx, cancel = context.WithCancel(c.r.Context())
+		return cancel
 	}
-	return cancel
+	c.deadline = requestCtx{Context: c.r.Context(), deadline: time.Now().Add(rt.opts.RequestTimeout)}
+	c.ctx = &c.deadline
+	return func() {}
+}
+
+// requestCtx is a request's context bounded by the router's request
+// timeout without a timer and a context per request (a WithTimeout cost a
+// small request seven allocations and two timer-heap operations). Err and
+// Deadline tell the deadline; Done is the client's, and does not close at
+// the deadline: whatever waits on it enforces the deadline itself, as
+// every wait of a forward does: the upstream client makes it its
+// connection's deadline, proxy.Send's net/http path arms a timer, and a
+// retry's backoff ends at it (sleep).
+type requestCtx struct {
+	context.Context // the client's request context
+	deadline        time.Time
+}
+
+func (c *requestCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+
+// Err is the client's context's error, or DeadlineExceeded once the
+// deadline passed (context.Cause then returns it too).
+func (c *requestCtx) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // beforeAttempt waits out the backoff before attempt number n (from 0) and

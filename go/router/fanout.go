@@ -155,7 +155,7 @@ func (rt *Router) workerHeader(hops int) http.Header {
 func (rt *Router) probe(ctx context.Context, hops int, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, rt.opts.RequestTimeout)
 	defer cancel()
-	resp, err := rt.proxy.Send(ctx, http.MethodGet, url, nil, nil, rt.workerHeader(hops))
+	resp, err := rt.proxy.Send(ctx, http.MethodGet, url, nil, nil, proxy.Fields(rt.workerHeader(hops)))
 	if err != nil {
 		return err
 	}

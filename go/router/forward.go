@@ -28,9 +28,14 @@ type call struct {
 	edit  reqbody.Edit // sets fields in a generation body; zero for other requests
 	hops  int          // routers the request went through before this one
 	start time.Time
-	model string         // the model whose workers serve it ("" = any worker)
-	rid   string         // the body's "rid", when it names one
-	last  *worker.Worker // the worker of the latest attempt (the one that answered)
+	extra [3]proxy.Field    // see extraHeaders
+	tried [4]*worker.Worker // backs forward's list of tried workers
+	// deadline backs ctx when the router has a request timeout (see
+	// withDeadline): kept in the call, it costs no allocation.
+	deadline requestCtx
+	model    string         // the model whose workers serve it ("" = any worker)
+	rid      string         // the body's "rid", when it names one
+	last     *worker.Worker // the worker of the latest attempt (the one that answered)
 	// pinned, when set, is tried first: the worker that stores the
 	// response a Responses request continues (previous_response_id).
 	pinned *worker.Worker
@@ -54,7 +59,7 @@ func (c *call) route() string {
 func (rt *Router) forward(c *call, pick picker) int {
 	cancel := rt.withDeadline(c)
 	defer cancel()
-	var tried []*worker.Worker
+	tried := c.tried[:0]
 	var last failure
 	for n := 0; ; n++ {
 		if f, ok := rt.beforeAttempt(c, n); !ok {
@@ -123,12 +128,15 @@ func (rt *Router) delivered(c *call, wk *worker.Worker, resp *http.Response, err
 
 // extraHeaders are added to every forwarded request: the request id, the
 // hop count, and the router's API key when the client sent no credentials.
-func (rt *Router) extraHeaders(c *call) http.Header {
-	h := http.Header{"X-Request-Id": {c.id}, HopHeader: nextHop(c.hops)}
-	if rt.opts.APIKey != "" && c.r.Header.Get("Authorization") == "" {
-		h["Authorization"] = []string{"Bearer " + rt.opts.APIKey}
+// They are kept in c, so a request costs no header map.
+func (rt *Router) extraHeaders(c *call) []proxy.Field {
+	c.extra[0] = proxy.Field{Key: "X-Request-Id", Value: c.id}
+	c.extra[1] = proxy.Field{Key: HopHeader, Value: nextHop(c.hops)[0]}
+	if rt.bearer != "" && c.r.Header.Get("Authorization") == "" {
+		c.extra[2] = proxy.Field{Key: "Authorization", Value: rt.bearer}
+		return c.extra[:3]
 	}
-	return h
+	return c.extra[:2]
 }
 
 // bodyFor is c's body as wk receives it: for a data-parallel rank

@@ -21,6 +21,9 @@ func (rt *Router) bodyRoute(s RouteSpec) handler {
 		if err != nil {
 			return writeError(w, err)
 		}
+		if !rt.PD() {
+			defer releaseBody(body) // after every other use: deferred first, runs last
+		}
 		info, edit, err := rt.parse(s, body)
 		if err != nil {
 			return writeError(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
@@ -141,8 +144,11 @@ func (rt *Router) bodyPool() *Pool {
 // they are. Text is read only when some policy needs it.
 func (rt *Router) parse(s RouteSpec, body []byte) (reqbody.Info, reqbody.Edit, error) {
 	needText := rt.textNeeded && s.Kind != KindLoad
-	if s.Kind == KindGenerate {
+	if s.Kind == KindGenerate && rt.PD() {
 		return reqbody.ParseEdit(s.Text, body, needText)
+	}
+	if s.Kind == KindGenerate { // the text is used to pick only, while body is alive: it may alias it
+		return reqbody.ParseEditShared(s.Text, body, needText)
 	}
 	info, err := reqbody.Parse(s.Text, body, needText)
 	return info, reqbody.Edit{}, err

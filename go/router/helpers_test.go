@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sgl-project/sglang-router-go/go/proxy"
+	"github.com/sgl-project/sglang-router-go/go/upstream"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 	"github.com/sgl-project/sglang-router-go/go/worker/workertest"
 )
@@ -131,7 +132,7 @@ func newFixture(t *testing.T, opts Options, names ...string) *fixture {
 	}
 	client := &http.Client{Transport: proxy.NewTransport()}
 	f.admin = &fakeWorkers{pools: []*Pool{f.pool}}
-	f.rt = New(opts, Deps{Regular: f.pool, Client: client, Recorder: nopRecorder{}, Log: zap.NewNop(), Workers: f.admin})
+	f.rt = New(opts, Deps{Regular: f.pool, Client: client, Plain: upstream.New(upstream.Options{}), Recorder: nopRecorder{}, Log: zap.NewNop(), Workers: f.admin})
 	f.srv = httptest.NewServer(f.rt)
 	t.Cleanup(f.srv.Close)
 	t.Cleanup(client.CloseIdleConnections)
@@ -166,7 +167,7 @@ func newPDFixture(t *testing.T, opts Options, prefill, decode int) *pdFixture {
 	}
 	client := &http.Client{Transport: proxy.NewTransport()}
 	f.admin = &fakeWorkers{pools: pools[:]}
-	f.rt = New(opts, Deps{Prefill: pools[0], Decode: pools[1], Client: client, Recorder: nopRecorder{}, Log: zap.NewNop(), Workers: f.admin})
+	f.rt = New(opts, Deps{Prefill: pools[0], Decode: pools[1], Client: client, Plain: upstream.New(upstream.Options{}), Recorder: nopRecorder{}, Log: zap.NewNop(), Workers: f.admin})
 	f.srv = httptest.NewServer(f.rt)
 	t.Cleanup(f.srv.Close)
 	t.Cleanup(client.CloseIdleConnections)

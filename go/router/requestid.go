@@ -33,10 +33,10 @@ const maxRequestIDLen = 128
 // generates one. An id longer than maxRequestIDLen or holding anything but
 // printable ASCII is replaced by a fresh one.
 func (rt *Router) requestID(r *http.Request) string {
-	for _, h := range rt.opts.RequestIDHeaders {
-		if v := r.Header.Get(h); v != "" {
-			if validRequestID(v) {
-				return v
+	for _, h := range rt.idHeaders {
+		if v := r.Header[h]; len(v) > 0 && v[0] != "" {
+			if validRequestID(v[0]) {
+				return v[0]
 			}
 			break
 		}

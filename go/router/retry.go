@@ -61,8 +61,12 @@ func (p RetryPolicy) backoffWith(n int, rnd func() float64) time.Duration {
 	return time.Duration(d)
 }
 
-// sleep waits d or until ctx ends.
+// sleep waits d or until ctx ends or reaches its deadline (the router's
+// request context does not close Done at its deadline; see requestCtx).
 func sleep(ctx context.Context, d time.Duration) {
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(dl))
+	}
 	if d <= 0 {
 		return
 	}

@@ -88,8 +88,10 @@ type Router struct {
 	bodies     *bodyBudget
 	limiter    *limiter
 	routes     map[string]route
-	textNeeded bool    // some pool's policy routes on request text
-	allPools   []*Pool // regular, or prefill and decode
+	textNeeded bool     // some pool's policy routes on request text
+	bearer     string   // "Bearer <APIKey>", "" without a key
+	idHeaders  []string // RequestIDHeaders in canonical form, so a lookup allocates nothing
+	allPools   []*Pool  // regular, or prefill and decode
 	rids       *rids
 	respIDs    *respIDs
 }
@@ -105,10 +107,12 @@ type Workers interface {
 
 // Deps are the collaborators a Router is built from.
 type Deps struct {
-	Regular  *Pool // regular mode
-	Prefill  *Pool // PD mode
-	Decode   *Pool
-	Client   *http.Client
+	Regular *Pool // regular mode
+	Prefill *Pool // PD mode
+	Decode  *Pool
+	Client  *http.Client
+	// Plain, when set, forwards to http:// workers instead of Client.
+	Plain    proxy.Sender
 	Recorder Recorder
 	Log      *zap.Logger
 	Workers  Workers
@@ -118,10 +122,16 @@ type Deps struct {
 func New(opts Options, d Deps) *Router {
 	rt := &Router{
 		opts: opts, regular: d.Regular, prefill: d.Prefill, decode: d.Decode,
-		proxy: &proxy.Proxy{Client: d.Client}, rec: d.Recorder, log: d.Log, workers: d.Workers,
+		proxy: &proxy.Proxy{Client: d.Client, Plain: d.Plain}, rec: d.Recorder, log: d.Log, workers: d.Workers,
 		admin: newKeyring(opts.AdminAPIKey), clients: newKeyring(opts.ClientAPIKeys...),
 		ids: newIDSource(), limiter: newLimiter(opts), rids: newRIDs(), respIDs: newRespIDs(),
 		bodies: &bodyBudget{max: opts.MaxBufferedBody},
+	}
+	if opts.APIKey != "" {
+		rt.bearer = "Bearer " + opts.APIKey
+	}
+	for _, h := range opts.RequestIDHeaders {
+		rt.idHeaders = append(rt.idHeaders, http.CanonicalHeaderKey(h))
 	}
 	rt.allPools = []*Pool{rt.regular}
 	if rt.PD() {

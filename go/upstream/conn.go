@@ -1,0 +1,142 @@
+package upstream
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sgl-project/sglang-router-go/go/proxy"
+)
+
+// conn is one keep-alive connection to a worker. It is used by one
+// request at a time: from host.get (or dial) until its answer's body is
+// read whole (back to the pool) or closed early (closed).
+type conn struct {
+	nc     net.Conn
+	br     *bufio.Reader
+	wbuf   []byte // the request head being written, reused
+	hbuf   []byte // the answer's header lines, reused (see readHeaders)
+	spans  []span // where each header is in hbuf, reused
+	host   *host
+	opts   Options
+	idleAt time.Time
+	// stop cancels the abort registered on the request's context (see
+	// roundTrip); false means the abort ran and the connection is spoilt.
+	stop  func() bool
+	abort func() // cn.abortIO, bound once
+}
+
+// readBufSize: answers are small JSON or SSE events; large ones stream
+// through (bufio reads straight into a caller's buffer that is as large).
+const readBufSize = 16 << 10
+
+// inlineBody: bodies up to this size are copied behind the head and sent
+// with one write; larger ones go in one writev without the copy.
+const inlineBody = 16 << 10
+
+// keptBuf bounds the buffers a pooled connection keeps for the next
+// request: one larger (a huge header set) is dropped after use, so idle
+// connections hold at most a few tens of KB each.
+const keptBuf = 64 << 10
+
+// keep returns b for reuse, or nil when it grew beyond keptBuf.
+func keep[T any](b []T, size int) []T {
+	if cap(b)*size > keptBuf {
+		return nil
+	}
+	return b
+}
+
+func newConn(nc net.Conn, h *host, o Options) *conn {
+	cn := &conn{nc: nc, br: bufio.NewReaderSize(nc, readBufSize), host: h, opts: o}
+	cn.abort = cn.abortIO
+	return cn
+}
+
+// abortIO makes the connection's blocked and future reads and writes fail
+// at once; it runs when the request's context ends.
+func (cn *conn) abortIO() { _ = cn.nc.SetDeadline(aLongTimeAgo) }
+
+func (cn *conn) close() { _ = cn.nc.Close() }
+
+// request is what roundTrip writes.
+type request struct {
+	method, target, host string
+	in                   http.Header
+	extra                []proxy.Field
+	body                 []byte
+}
+
+// errStale marks a failure before any byte of the answer arrived.
+var errStale = errors.New("connection closed before an answer")
+
+// roundTrip writes req and reads the answer's head. Until the body is
+// done, ctx's end aborts the connection's I/O, and so does ctx's deadline:
+// it becomes the connection's, so a context whose Done does not close at
+// its deadline is honoured as well.
+func (cn *conn) roundTrip(ctx context.Context, req request) (*http.Response, error) {
+	deadline, _ := ctx.Deadline() // zero (none) resets an earlier request's
+	if err := cn.nc.SetDeadline(deadline); err != nil {
+		return nil, errors.Join(errStale, err)
+	}
+	cn.stop = context.AfterFunc(ctx, cn.abort)
+	if err := cn.write(req); err != nil {
+		cn.stop()
+		return nil, errors.Join(errStale, err)
+	}
+	resp, err := cn.readResponse(req.method)
+	if err != nil {
+		cn.stop()
+		return nil, err
+	}
+	return resp, nil
+}
+
+// write sends the request line, the headers and the body.
+func (cn *conn) write(req request) error {
+	b := append(cn.wbuf[:0], req.method...)
+	b = append(append(append(b, ' '), req.target...), " HTTP/1.1\r\nHost: "...)
+	b = append(append(b, req.host...), "\r\n"...)
+	b = appendHeaders(b, req.in, req.extra)
+	if req.body != nil || req.method == http.MethodPost || req.method == http.MethodPut || req.method == http.MethodPatch {
+		b = strconv.AppendInt(append(b, "Content-Length: "...), int64(len(req.body)), 10)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	if len(req.body) <= inlineBody {
+		b = append(b, req.body...)
+		cn.wbuf = keep(b, 1)
+		_, err := cn.nc.Write(b)
+		return err
+	}
+	cn.wbuf = keep(b, 1)
+	bufs := net.Buffers{b, req.body}
+	_, err := bufs.WriteTo(cn.nc)
+	return err
+}
+
+// appendHeaders appends in's headers that a proxy forwards (see
+// proxy.Forwarded) and are not replaced by extra, then extra's.
+func appendHeaders(b []byte, in http.Header, extra []proxy.Field) []byte {
+	conn := in["Connection"]
+	for k, vs := range in {
+		if proxy.Replaces(extra, k) || !proxy.Forwarded(k, conn) {
+			continue
+		}
+		for _, v := range vs {
+			b = appendField(b, k, v)
+		}
+	}
+	for _, f := range extra {
+		b = appendField(b, f.Key, f.Value)
+	}
+	return b
+}
+
+func appendField(b []byte, k, v string) []byte {
+	return append(append(append(append(b, k...), ": "...), v...), "\r\n"...)
+}

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -140,4 +141,105 @@ func TestCacheAwareAloneBalancesAndReplicasHash(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Replicas behind a Service each see about 1/N of every worker's
+// requests, so each worker reports about N times what one replica sent
+// it. Under load (a request or more per worker from each replica) no
+// replica may take itself to be alone; one router at any load is.
+func TestSoloReplicasUnderLoadAreNotAlone(t *testing.T) {
+	for _, c := range []struct {
+		replicas, perWorker int
+		alone               bool
+	}{
+		{1, 0, true}, {1, 4, true}, {1, 30, true},
+		{2, 2, false}, {2, 30, false},
+		{3, 1, false}, {3, 4, false}, {3, 30, false},
+		{8, 1, false}, {8, 30, false},
+	} {
+		t.Run(fmt.Sprintf("%d replicas %d each", c.replicas, c.perWorker), func(t *testing.T) {
+			clk := &fakeClock{now: time.Unix(1000, 0)}
+			s := newSolo(clk.Now)
+			loads := make([]int, 8)
+			for i := range loads {
+				loads[i] = c.perWorker
+			}
+			ws := pool(t, loads...)
+			pollAll(ws, int64((c.replicas-1)*c.perWorker))
+			s.alone(ws)
+			clk.advance(soloWindow)
+			if got := s.alone(ws); got != c.alone {
+				t.Fatalf("alone = %v, want %v", got, c.alone)
+			}
+		})
+	}
+}
+
+func TestCacheAwareAloneKeepsSessionsFirst(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1000, 0)}
+	o := DefaultOptions()
+	o.Clock = clk.Now
+	p := NewCacheAware(o)
+	ws := pool(t, 0, 0, 0, 0)
+	pollAll(ws, 0)
+	p.solo.alone(ws)
+	clk.advance(soloWindow)
+	if !p.solo.alone(ws) {
+		t.Fatal("precondition: alone")
+	}
+	want := Sticky(ws, "user-7")
+	for _, w := range ws {
+		if w != want {
+			p.tree.Insert("shared system prompt", w.URL())
+		}
+	}
+	w, why := p.Decide(ws, Request{Text: "shared system prompt", Session: "user-7"})
+	if w != want || why != Session {
+		t.Fatalf("got %s %v, want %s session", urlOf(w), why, want.URL())
+	}
+}
+
+// Polls, picks and releases race with one another on a router that is
+// alone; run with -race. Every pick must be a candidate.
+func TestCacheAwareAloneConcurrentPollsAndPicks(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1000, 0)}
+	o := DefaultOptions()
+	o.Clock = clk.Now
+	p := NewCacheAware(o)
+	ws := pool(t, 0, 0, 0, 0)
+	pollAll(ws, 0)
+	p.solo.alone(ws)
+	clk.advance(soloWindow)
+	stop := make(chan struct{})
+	var poller sync.WaitGroup
+	poller.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				pollAll(ws, 0)
+				clk.advance(time.Millisecond)
+			}
+		}
+	})
+	var pickers sync.WaitGroup
+	for g := range 4 {
+		pickers.Go(func() {
+			for i := range 300 {
+				w, _ := p.Decide(ws, Request{Text: fmt.Sprintf("prompt %d of %d", i%17, g)})
+				if !slices.Contains(ws, w) {
+					t.Errorf("picked %s, not a candidate", urlOf(w))
+					return
+				}
+				if i%3 == 0 {
+					w.Acquire()
+					defer w.Release()
+				}
+			}
+		})
+	}
+	pickers.Wait()
+	close(stop)
+	poller.Wait()
 }

@@ -108,6 +108,20 @@ func TestSoloToleratesPollSkew(t *testing.T) {
 	}
 }
 
+// watchedCacheAware returns a CacheAware on a fake clock that has watched
+// ws for a whole soloWindow, every worker polled at its in-flight count
+// plus extra (0: alone).
+func watchedCacheAware(ws []*worker.Worker, extra int64) (*CacheAware, *fakeClock) {
+	clk := &fakeClock{now: time.Unix(1000, 0)}
+	o := DefaultOptions()
+	o.Clock = clk.Now
+	p := NewCacheAware(o)
+	pollAll(ws, extra)
+	p.solo.alone(ws)
+	clk.advance(soloWindow)
+	return p, clk
+}
+
 func TestCacheAwareAloneBalancesAndReplicasHash(t *testing.T) {
 	ws := pool(t, 0, 0, 0)
 	sizes := []int{5, 1, 9} // w1 has the smallest tree
@@ -126,16 +140,10 @@ func TestCacheAwareAloneBalancesAndReplicasHash(t *testing.T) {
 		{"not alone: rendezvous", 10, Home(ws, text).URL()},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			clk := &fakeClock{now: time.Unix(1000, 0)}
-			o := DefaultOptions()
-			o.Clock = clk.Now
-			p := NewCacheAware(o)
+			p, _ := watchedCacheAware(ws, c.extra)
 			for i, n := range sizes {
 				p.tree.Insert(fmt.Sprintf("%c%0*d", 'a'+i, n, 0), ws[i].URL())
 			}
-			pollAll(ws, c.extra)
-			p.solo.alone(ws)
-			clk.advance(soloWindow)
 			if w, why := p.Decide(ws, Request{Text: text}); w.URL() != c.want || why != CacheMiss {
 				t.Fatalf("got %s %v, want %s miss", w.URL(), why, c.want)
 			}
@@ -176,14 +184,8 @@ func TestSoloReplicasUnderLoadAreNotAlone(t *testing.T) {
 }
 
 func TestCacheAwareAloneKeepsSessionsFirst(t *testing.T) {
-	clk := &fakeClock{now: time.Unix(1000, 0)}
-	o := DefaultOptions()
-	o.Clock = clk.Now
-	p := NewCacheAware(o)
 	ws := pool(t, 0, 0, 0, 0)
-	pollAll(ws, 0)
-	p.solo.alone(ws)
-	clk.advance(soloWindow)
+	p, _ := watchedCacheAware(ws, 0)
 	if !p.solo.alone(ws) {
 		t.Fatal("precondition: alone")
 	}
@@ -202,14 +204,8 @@ func TestCacheAwareAloneKeepsSessionsFirst(t *testing.T) {
 // Polls, picks and releases race with one another on a router that is
 // alone; run with -race. Every pick must be a candidate.
 func TestCacheAwareAloneConcurrentPollsAndPicks(t *testing.T) {
-	clk := &fakeClock{now: time.Unix(1000, 0)}
-	o := DefaultOptions()
-	o.Clock = clk.Now
-	p := NewCacheAware(o)
 	ws := pool(t, 0, 0, 0, 0)
-	pollAll(ws, 0)
-	p.solo.alone(ws)
-	clk.advance(soloWindow)
+	p, clk := watchedCacheAware(ws, 0)
 	stop := make(chan struct{})
 	var poller sync.WaitGroup
 	poller.Go(func() {

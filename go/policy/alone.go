@@ -9,18 +9,23 @@ import (
 
 // soloWindow is how long every candidate's polled load must have matched
 // this router's own in-flight count before the router takes itself to be
-// alone. Ten polls at the default 200 ms interval: long enough that
-// replicas of a router (each seeing only its share of the traffic) almost
-// never all look alone at once, short enough that a lone router balances
-// within seconds of starting.
+// alone. Two to three polls at the default 200 ms interval (every
+// request in it must see a clean poll): long enough that one poll taken
+// in a lull does not make a replica alone, short enough that a lone
+// router balances within a second of its first poll.
 const soloWindow = 500 * time.Millisecond
 
 // The candidates together may report unseenSlack requests per worker,
 // plus 1/unseenShare of this router's own in-flight count, beyond what
 // this router sent them without that counting as another router's
 // traffic: a poll answer and the in-flight count are not read at one
-// instant, and requests finish in between. A second router sending even
-// a third as much as this one exceeds it.
+// instant, and requests finish in between. With W workers and N
+// replicas sharing the traffic evenly, each replica sees (N-1) times its
+// own in-flight count unseen, so it is never alone once it has more than
+// W/(N-1.25) requests in flight: 1.33 per worker with 2 replicas, 0.57
+// with 3, 0.15 with 8. Below that the cluster is nearly idle, and a
+// replica that then places a few requests for balance costs little
+// agreement.
 const (
 	unseenSlack = 1
 	unseenShare = 4
@@ -44,7 +49,10 @@ func newSolo(clock func() time.Time) *solo {
 }
 
 // alone reports whether every observation of cands for soloWindow showed
-// no traffic from elsewhere, recording this one.
+// no traffic from elsewhere, recording this one. Racing observations may
+// let one clean observation read from an older poll restart the window
+// just after another reset it; the next observation of the newer poll
+// resets it again, so at most a request or two use the wrong rule.
 func (s *solo) alone(cands []*worker.Worker) bool {
 	if seesOthers(cands) {
 		s.since.Store(0)

@@ -7,7 +7,8 @@ import (
 
 // TestNextSpecial checks the eight-bytes-at-a-time search against a plain
 // loop for every byte value at every position of a word pair, next to
-// every other special value (borrows between bytes are the risk).
+// every other special value (borrows between bytes are the risk), and that
+// it never calls a run ASCII that is not.
 func TestNextSpecial(t *testing.T) {
 	naive := func(b []byte, i int) int {
 		for ; i < len(b); i++ {
@@ -27,13 +28,26 @@ func TestNextSpecial(t *testing.T) {
 				}
 				buf[pos], buf[pos+2] = byte(c), o
 				for start := range 3 {
-					if got, want := nextSpecial(buf, start), naive(buf, start); got != want {
+					got, wide := nextSpecial(buf, start)
+					if want := naive(buf, start); got != want {
 						t.Fatalf("nextSpecial(%q, %d) = %d, want %d", buf, start, got, want)
+					}
+					if wide&highs == 0 && !isASCII(buf[start:got]) {
+						t.Fatalf("nextSpecial(%q, %d) says ASCII, passing %q", buf, start, buf[start:got])
 					}
 				}
 			}
 		}
 	}
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // TestLongStrings covers strings longer than utf8Window, whose UTF-8 is

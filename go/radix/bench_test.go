@@ -273,3 +273,19 @@ func BenchmarkEvictMemory(b *testing.B) {
 		tr.EvictMemory()
 	}
 }
+
+// BenchmarkCount counts the characters of 400 KB of ASCII words and of
+// mixed text (accents, CJK, emoji), where no 32-byte block is all ASCII.
+func BenchmarkCount(b *testing.B) {
+	for _, c := range []struct{ name, text string }{
+		{"ascii", randomWords(400<<10, 1)},
+		{"mixed", randomText(200<<10, 2)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.text)))
+			for b.Loop() {
+				Count(c.text)
+			}
+		})
+	}
+}

@@ -17,28 +17,35 @@ const (
 
 // specialMask flags, in the high bit of each byte of w (little-endian, so
 // byte k is bits 8k..8k+7), the ASCII bytes that end a plain run inside a
-// string: '"', '\\' and control characters. Per byte, x-0x20 and
-// (x^c)-1 wrap around (setting the high bit) exactly when x < 0x20 or
-// x == c; bytes >= 0x80 are masked out. A wrap borrows from the byte above,
-// so flags above the lowest may be spurious; only the lowest is used.
+// string: '"', '\\' and control characters. Per byte, (x^2)-0x21 wraps
+// around (setting the high bit) exactly when x < 0x20 or x == '"' (x^2 is
+// then below 0x21: the xor swaps 0x22 with 0x20 and keeps 0..0x1f below
+// it), and (x^'\\')-1 exactly when x == '\\'; bytes >= 0x80 are masked
+// out. A wrap borrows from the byte above, so flags above the lowest may be
+// spurious; only the lowest is used.
 func specialMask(w uint64) uint64 {
-	return ((w - ones*0x20) | ((w ^ ones*'"') - ones) | ((w ^ ones*'\\') - ones)) &^ w & highs
+	return (((w ^ ones*2) - ones*0x21) | ((w ^ ones*'\\') - ones)) &^ w & highs
 }
 
 // nextSpecial returns the index of the first '"', '\\' or control byte in
 // b at or after i, or len(b), and the bitwise OR of the bytes it read: bit
 // 7 of some byte of wide is set if a byte it passed is not ASCII (it may
-// also be set by one of the few bytes it read past the index).
+// also be set by one of the few bytes it read past the index). It tests 32
+// bytes per branch; the words' tests are independent, so they overlap.
 func nextSpecial(b []byte, i int) (j int, wide uint64) {
-	for ; i+16 <= len(b); i += 16 {
+	for ; i+32 <= len(b); i += 32 {
 		w0, w1 := binary.LittleEndian.Uint64(b[i:]), binary.LittleEndian.Uint64(b[i+8:])
-		wide |= w0 | w1
-		m0, m1 := specialMask(w0), specialMask(w1)
-		if m0|m1 != 0 {
-			if m0 != 0 {
-				return i + bits.TrailingZeros64(m0)/8, wide
-			}
-			return i + 8 + bits.TrailingZeros64(m1)/8, wide
+		w2, w3 := binary.LittleEndian.Uint64(b[i+16:]), binary.LittleEndian.Uint64(b[i+24:])
+		wide |= w0 | w1 | w2 | w3
+		if specialMask(w0)|specialMask(w1)|specialMask(w2)|specialMask(w3) != 0 {
+			break
+		}
+	}
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		wide |= w
+		if m := specialMask(w); m != 0 {
+			return i + bits.TrailingZeros64(m)/8, wide
 		}
 	}
 	for ; i < len(b); i++ {

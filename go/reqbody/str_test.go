@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// TestNextSpecial checks the eight-bytes-at-a-time search against a plain
-// loop for every byte value at every position of a word pair, next to
-// every other special value (borrows between bytes are the risk), and that
-// it never calls a run ASCII that is not.
+// TestNextSpecial checks the word-at-a-time search against a plain loop
+// for every byte value at every position of its 32-byte blocks, words and
+// tail, next to every other special value (borrows between bytes are the
+// risk), and that it never calls a run ASCII that is not.
 func TestNextSpecial(t *testing.T) {
 	naive := func(b []byte, i int) int {
 		for ; i < len(b); i++ {
@@ -19,10 +19,10 @@ func TestNextSpecial(t *testing.T) {
 		return len(b)
 	}
 	others := []byte{'a', ' ', '!', '#', 0x1f, 0x20, 0x21, '"', '\\', '[', ']', 0x7f, 0x80, 0xa2, 0xdc, 0xff}
-	buf := make([]byte, 20)
+	buf := make([]byte, 72) // two 32-byte blocks, a word and a tail
 	for c := range 256 {
 		for _, o := range others {
-			for pos := range 17 {
+			for pos := range len(buf) - 2 {
 				for k := range buf {
 					buf[k] = 'x'
 				}

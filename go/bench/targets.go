@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -25,13 +26,26 @@ type proc struct {
 // cpu is the CPU time the process (and its children) used so far.
 func (p *proc) cpu() time.Duration { return cpuOf(p.pids) }
 
-// stop kills the process and waits for it.
+// stop kills the process and its children, and waits for it. The process
+// leads its own process group (startProc), which is killed whole: nginx's
+// workers outlive a killed master, and went on holding the benchmark's
+// ports and every file it inherited (a lock held around the benchmark,
+// say) until someone killed them by hand.
 func (p *proc) stop() {
 	if p == nil || p.cmd.Process == nil {
 		return
 	}
-	_ = p.cmd.Process.Kill()
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		_ = p.cmd.Process.Kill()
+	}
 	_ = p.cmd.Wait()
+}
+
+// command is exec.Command in a process group of its own (see stop).
+func command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd
 }
 
 // startProc runs name args with its output in dir/<label>.log and waits
@@ -42,7 +56,7 @@ func startProc(ctx context.Context, dir, label, url, ready string, name string, 
 		return nil, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(name, args...)
+	cmd := command(name, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %v", label, err)

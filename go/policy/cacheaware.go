@@ -84,11 +84,14 @@ func (c *cacheTree) imbalanced(cands []*worker.Worker) bool {
 
 // match returns the matched node's tenants (in buf when they fit) if the
 // text's match rate exceeds the threshold, else nil. Empty text never hits.
-func (c *cacheTree) match(buf []string, text string) []string {
+// It keeps the tree's answer in seen, so that recording the text after the
+// choice (radix.Tree.InsertMatched) does not compare it again.
+func (c *cacheTree) match(buf []string, text string, seen *radix.Result) []string {
 	if text == "" {
 		return nil
 	}
 	r := c.tree.MatchAppend(buf, text)
+	*seen = r
 	if r.Rate() <= c.threshold {
 		return nil
 	}
@@ -165,12 +168,14 @@ func (p *CacheAware) Decide(cands []*worker.Worker, req Request) (*worker.Worker
 	if len(cands) == 0 {
 		return nil, ReasonNone
 	}
-	w, why := p.choose(cands, req)
-	p.tree.Insert(req.Text, w.URL())
+	var seen radix.Result
+	w, why := p.choose(cands, req, &seen)
+	p.tree.InsertMatched(seen, req.Text, w.URL())
 	return w, why
 }
 
-func (p *CacheAware) choose(cands []*worker.Worker, req Request) (*worker.Worker, Reason) {
+// choose applies the rules; a match it makes is kept in seen.
+func (p *CacheAware) choose(cands []*worker.Worker, req Request, seen *radix.Result) (*worker.Worker, Reason) {
 	if req.Session != "" {
 		if w := Sticky(cands, req.Session); w != nil {
 			return w, Session
@@ -185,7 +190,7 @@ func (p *CacheAware) choose(cands []*worker.Worker, req Request) (*worker.Worker
 		return p.balanceFirst(cands, req.Text, mean)
 	}
 	var buf [16]string
-	if w := rankedTenant(cands, p.match(buf[:0], req.Text), req.Text, mean); w != nil {
+	if w := rankedTenant(cands, p.match(buf[:0], req.Text, seen), req.Text, mean); w != nil {
 		p.obs.CacheHit(w.URL())
 		return w, CacheHit
 	}

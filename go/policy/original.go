@@ -1,6 +1,9 @@
 package policy
 
-import "github.com/sgl-project/sglang-router-go/go/worker"
+import (
+	"github.com/sgl-project/sglang-router-go/go/radix"
+	"github.com/sgl-project/sglang-router-go/go/worker"
+)
 
 // CacheAwareOriginal reproduces the original router's cache-aware rule, as
 // a baseline for benchmarks (it is not offered to users):
@@ -30,14 +33,15 @@ func (p *CacheAwareOriginal) Pick(cands []*worker.Worker, text string) *worker.W
 		return leastInFlight(cands)
 	}
 	var buf [16]string
-	w := firstTenant(cands, p.match(buf[:0], text))
+	var seen radix.Result
+	w := firstTenant(cands, p.match(buf[:0], text, &seen))
 	if w != nil {
 		p.obs.CacheHit(w.URL())
 	} else {
 		w = p.smallestTree(cands)
 		p.obs.CacheMiss(w.URL())
 	}
-	p.tree.Insert(text, w.URL())
+	p.tree.InsertMatched(seen, text, w.URL())
 	return w
 }
 

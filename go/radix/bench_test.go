@@ -2,7 +2,10 @@ package radix
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"unicode/utf8"
@@ -31,7 +34,7 @@ func repeatedPrompts(n int) []string {
 }
 
 // BenchmarkMatchInsert is one cache_aware decision's tree work: Match, then
-// Insert for a tenant, over prompts that share prefixes.
+// InsertMatched for a tenant, over prompts that share prefixes.
 func BenchmarkMatchInsert(b *testing.B) {
 	for _, sz := range sizes {
 		b.Run(sz.name, func(b *testing.B) {
@@ -46,12 +49,57 @@ func BenchmarkMatchInsert(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				p := prompts[i%len(prompts)]
-				tr.MatchAppend(buf[:0], p)
-				tr.Insert(p, benchTenants[i%len(benchTenants)])
+				r := tr.MatchAppend(buf[:0], p)
+				tr.InsertMatched(r, p, benchTenants[i%len(benchTenants)])
 				i++
 			}
 		})
 	}
+}
+
+// BenchmarkMatchInsertDistinct is the decision's tree work for bench-proxy's
+// 400 KB scenario: 16 distinct prompts of random words cycled over two
+// tenants, so the tree holds 6.4 MB (more than a core's cache) and every
+// decision is a full match of a prompt the tree already holds for its
+// tenant. plain inserts with Insert (which compares the text again),
+// matched with InsertMatched.
+func BenchmarkMatchInsertDistinct(b *testing.B) {
+	prompts := make([]string, 16)
+	for i := range prompts {
+		prompts[i] = randomWords(400<<10, uint64(i))
+	}
+	for _, matched := range []bool{false, true} {
+		b.Run(map[bool]string{false: "plain", true: "matched"}[matched], func(b *testing.B) {
+			tr := New(nil)
+			for i, p := range prompts {
+				tr.Insert(p, benchTenants[i%2])
+			}
+			var buf [8]string
+			b.ReportAllocs()
+			b.SetBytes(400 << 10)
+			i := 0
+			for b.Loop() {
+				p, ten := prompts[i%len(prompts)], benchTenants[i%len(prompts)%2]
+				r := tr.MatchAppend(buf[:0], p)
+				if matched {
+					tr.InsertMatched(r, p, ten)
+				} else {
+					tr.Insert(p, ten)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// randomWords returns n bytes of words "w<number> ", as bench-proxy sends.
+func randomWords(n int, seed uint64) string {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	var sb strings.Builder
+	for sb.Len() < n {
+		sb.WriteString("w" + strconv.Itoa(rng.IntN(50000)) + " ")
+	}
+	return sb.String()[:n]
 }
 
 // BenchmarkMatchInsertNew feeds never-repeating prompts (windows of a
@@ -223,5 +271,21 @@ func BenchmarkEvictMemory(b *testing.B) {
 		}
 		b.StartTimer()
 		tr.EvictMemory()
+	}
+}
+
+// BenchmarkCount counts the characters of 400 KB of ASCII words and of
+// mixed text (accents, CJK, emoji), where no 32-byte block is all ASCII.
+func BenchmarkCount(b *testing.B) {
+	for _, c := range []struct{ name, text string }{
+		{"ascii", randomWords(400<<10, 1)},
+		{"mixed", randomText(200<<10, 2)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.text)))
+			for b.Loop() {
+				Count(c.text)
+			}
+		})
 	}
 }

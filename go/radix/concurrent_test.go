@@ -3,6 +3,7 @@ package radix
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -151,6 +152,43 @@ func TestConcurrentSplits(t *testing.T) {
 	for _, w := range []string{"w0", "w2", "w4"} {
 		if got := tr.Size(w); got != Count(text) {
 			t.Errorf("%s holds %d chars, want %d", w, got, Count(text))
+		}
+	}
+}
+
+// TestConcurrentMatchedInserts has goroutines match prefixes of one text
+// and record them with InsertMatched while the others split the same
+// nodes: each recorded prefix must be found whole for its tenant at once,
+// and every tenant must hold exactly its longest prefix.
+func TestConcurrentMatchedInserts(t *testing.T) {
+	tr := New(nil)
+	text := "你好🎉 " + randomText(2000, 12)
+	longest := make([]int, 6)
+	var wg sync.WaitGroup
+	for g := range longest {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 4))
+			name := fmt.Sprint("w", g)
+			for range 300 {
+				cut := rng.IntN(len(text)) + 1
+				for cut < len(text) && !boundary(text, cut) {
+					cut++
+				}
+				p := text[:cut]
+				tr.InsertMatched(tr.Match(p), p, name)
+				if r := tr.Match(p); r.Matched != r.Total || !slices.Contains(r.Tenants, name) {
+					t.Errorf("%s: after recording %d bytes, matched %d of %d chars, tenants %v", name, cut, r.Matched, r.Total, r.Tenants)
+					return
+				}
+				longest[g] = max(longest[g], cut)
+			}
+		})
+	}
+	wg.Wait()
+	checkTree(t, tr)
+	for g, cut := range longest {
+		if got, want := tr.Size(fmt.Sprint("w", g)), Count(text[:cut]); got != want {
+			t.Errorf("w%d holds %d chars, want %d", g, got, want)
 		}
 	}
 }

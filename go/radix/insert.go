@@ -19,10 +19,28 @@ func (t *Tree) Insert(text, tenant string) {
 	if text == "" {
 		return
 	}
+	t.insertVia(nil, text, tenant)
+}
+
+// InsertMatched is Insert for a text whose Match (or MatchAppend) returned
+// r: labels the match compared whole are not compared again (see trail.go),
+// so recording a long prompt that is already in the tree costs no pass over
+// it. The tree ends up exactly as after Insert(text, tenant). text must be
+// the very string r was matched on; for any other, r is ignored. A Result
+// pins the nodes it passed: keep it no longer than the insert that follows.
+func (t *Tree) InsertMatched(r Result, text, tenant string) {
+	if text == "" {
+		return
+	}
+	t.insertVia(r.seen.of(text), text, tenant)
+}
+
+// insertVia does Insert, skipping the comparisons tr knows (tr may be nil).
+func (t *Tree) insertVia(tr *trail, text, tenant string) {
 	ten, now := t.tenant(tenant), t.clock().UnixNano()
-	if !t.insert(text, ten, now) {
+	if !t.insert(tr, text, ten, now) {
 		// Malformed UTF-8 (see text.go); the valid text always inserts.
-		t.insert(strings.ToValidUTF8(text, string(utf8.RuneError)), ten, now)
+		t.insert(nil, strings.ToValidUTF8(text, string(utf8.RuneError)), ten, now)
 	}
 	t.signalPressure()
 }
@@ -60,7 +78,7 @@ func (c cursor) upgrade() cursor {
 // locks only publish it. At the memory limit it stops before adding a
 // stamp, a split or a leaf; stamps stay prefix-closed, as it adds them top
 // down.
-func (t *Tree) insert(text string, ten *tenant, now int64) bool {
+func (t *Tree) insert(tr *trail, text string, ten *tenant, now int64) bool {
 	var p cursor // n's parent, locked; nil while n is the root (always pinned)
 	n := cursor{n: t.root}
 	n.n.mu.RLock()
@@ -93,7 +111,10 @@ func (t *Tree) insert(text string, ten *tenant, now int64) bool {
 			return true
 		}
 		c.mu.RLock()
-		k := commonPrefix(c.label, rest, size)
+		k := len(c.label)
+		if !tr.known(c, len(text)-len(rest)) {
+			k = commonPrefix(c.label, rest, size)
+		}
 		kid := cursor{n: c}
 		if k < len(c.label) {
 			if t.full() {

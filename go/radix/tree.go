@@ -54,6 +54,7 @@ type Result struct {
 	Matched int      // characters of the text found along one path from the root
 	Total   int      // characters in the text
 	Tenants []string // tenants stamped on the node where the match ended
+	seen    trail    // the long labels the match compared whole (InsertMatched)
 }
 
 // Rate is Matched/Total, or 0 for an empty text.
@@ -72,12 +73,17 @@ func (t *Tree) Match(text string) Result { return t.MatchAppend(nil, text) }
 
 // MatchAppend is Match appending the tenants to dst, so a caller with a
 // stack buffer matches without allocating.
+//
+// The text is read once: compared with the labels along its path, and only
+// its unmatched rest is counted (the matched part's characters are the
+// labels' counts, and counts add up), so a full match of a long prompt
+// costs one memory comparison.
 func (t *Tree) MatchAppend(dst []string, text string) Result {
-	total := Count(text)
+	r := Result{seen: newTrail(text)}
 	n := t.root
 	n.mu.RLock()
-	matched := 0
-	for rest := text; rest != ""; {
+	rest := text
+	for rest != "" {
 		key, size := firstKey(rest)
 		c := n.kids.get(key)
 		if c == nil {
@@ -88,10 +94,12 @@ func (t *Tree) MatchAppend(dst []string, text string) Result {
 		n = c
 		k := commonPrefix(c.label, rest, size)
 		if k < len(c.label) {
-			matched += Count(rest[:k])
+			r.Matched += Count(rest[:k])
+			rest = rest[k:]
 			break
 		}
-		matched += c.chars
+		r.seen.add(c, len(text)-len(rest))
+		r.Matched += c.chars
 		rest = rest[k:]
 	}
 	for _, s := range n.stamps {
@@ -100,7 +108,8 @@ func (t *Tree) MatchAppend(dst []string, text string) Result {
 		}
 	}
 	n.mu.RUnlock()
-	return Result{Matched: matched, Total: total, Tenants: dst}
+	r.Total, r.Tenants = r.Matched+Count(rest), dst
+	return r
 }
 
 // Size returns the characters held for tenant (0 when unknown).

@@ -141,12 +141,19 @@ func TestBenchBodiesParse(t *testing.T) {
 
 // BenchmarkParseSharedPlain is cache_aware's case of a long prompt without
 // escapes: validated and used in place (ParseEditShared).
-func BenchmarkParseSharedPlain(b *testing.B) {
+func BenchmarkParseSharedPlain(b *testing.B) { benchParsePlain(b, true) }
+
+// BenchmarkParseValidateOnly is BenchmarkParseSharedPlain's body for a
+// policy that reads no text (round_robin): validation and the model, rid
+// and stream fields only. The difference is what reading the text costs.
+func BenchmarkParseValidateOnly(b *testing.B) { benchParsePlain(b, false) }
+
+func benchParsePlain(b *testing.B, needText bool) {
 	body := []byte(`{"text":"` + strings.Repeat("lorem ipsum dolor sit amet ", 400<<10/27) + `","stream":false}`)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if _, _, err := ParseEditShared(Generate, body, true); err != nil {
+		if _, _, err := ParseEditShared(Generate, body, needText); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -99,10 +99,11 @@ func (s *scanner) memberKey(member func(at int, key []byte, esc bool) error) err
 		return s.syntaxError("looking for beginning of object key string")
 	}
 	at := s.pos
-	esc, err := s.skipString()
+	kind, err := s.skipString()
 	if err != nil {
 		return err
 	}
+	esc := kind&strEscaped != 0
 	key := s.b[at+1 : s.pos-1]
 	if err := s.expect(':', "after object key"); err != nil {
 		return err

@@ -17,61 +17,95 @@ const (
 
 // specialMask flags, in the high bit of each byte of w (little-endian, so
 // byte k is bits 8k..8k+7), the ASCII bytes that end a plain run inside a
-// string: '"', '\\' and control characters. Per byte, x-0x20 and
-// (x^c)-1 wrap around (setting the high bit) exactly when x < 0x20 or
-// x == c; bytes >= 0x80 are masked out. A wrap borrows from the byte above,
-// so flags above the lowest may be spurious; only the lowest is used.
+// string: '"', '\\' and control characters. Per byte, (x^2)-0x21 wraps
+// around (setting the high bit) exactly when x < 0x20 or x == '"' (x^2 is
+// then below 0x21: the xor swaps 0x22 with 0x20 and keeps 0..0x1f below
+// it), and (x^'\\')-1 exactly when x == '\\'; bytes >= 0x80 are masked
+// out. A wrap borrows from the byte above, so flags above the lowest may be
+// spurious; only the lowest is used.
 func specialMask(w uint64) uint64 {
-	return ((w - ones*0x20) | ((w ^ ones*'"') - ones) | ((w ^ ones*'\\') - ones)) &^ w & highs
+	return (((w ^ ones*2) - ones*0x21) | ((w ^ ones*'\\') - ones)) &^ w & highs
 }
 
 // nextSpecial returns the index of the first '"', '\\' or control byte in
-// b at or after i, or len(b).
-func nextSpecial(b []byte, i int) int {
-	for ; i+16 <= len(b); i += 16 {
-		m0 := specialMask(binary.LittleEndian.Uint64(b[i:]))
-		m1 := specialMask(binary.LittleEndian.Uint64(b[i+8:]))
-		if m0|m1 != 0 {
-			if m0 != 0 {
-				return i + bits.TrailingZeros64(m0)/8
-			}
-			return i + 8 + bits.TrailingZeros64(m1)/8
+// b at or after i, or len(b), and the bitwise OR of the bytes it read: bit
+// 7 of some byte of wide is set if a byte it passed is not ASCII (it may
+// also be set by one of the few bytes it read past the index). It tests 32
+// bytes per branch; the words' tests are independent, so they overlap.
+func nextSpecial(b []byte, i int) (j int, wide uint64) {
+	for ; i+32 <= len(b); i += 32 {
+		w0, w1 := binary.LittleEndian.Uint64(b[i:]), binary.LittleEndian.Uint64(b[i+8:])
+		w2, w3 := binary.LittleEndian.Uint64(b[i+16:]), binary.LittleEndian.Uint64(b[i+24:])
+		wide |= w0 | w1 | w2 | w3
+		if specialMask(w0)|specialMask(w1)|specialMask(w2)|specialMask(w3) != 0 {
+			break
+		}
+	}
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		wide |= w
+		if m := specialMask(w); m != 0 {
+			return i + bits.TrailingZeros64(m)/8, wide
 		}
 	}
 	for ; i < len(b); i++ {
-		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
-			return i
+		c := b[i]
+		if c == '"' || c == '\\' || c < 0x20 {
+			return i, wide
 		}
+		wide |= uint64(c)
 	}
-	return len(b)
+	return len(b), wide
 }
 
+// strKind says what skipString found in a string.
+type strKind uint8
+
+const (
+	strEscaped strKind = 1 << iota // it holds escapes
+	strWide                        // it may hold bytes that are not ASCII
+)
+
 // skipString validates the string whose opening quote is at s.pos and
-// moves past its closing quote; esc reports whether it holds escapes.
-// Bytes >= 0x80 are not checked: encoding/json accepts invalid UTF-8 too.
-func (s *scanner) skipString() (esc bool, err error) {
+// moves past its closing quote, saying whether it holds escapes and
+// whether it is all ASCII (then it is valid UTF-8 without a check). Bytes
+// >= 0x80 are not checked: encoding/json accepts invalid UTF-8 too.
+func (s *scanner) skipString() (strKind, error) {
+	var kind strKind
+	var wide uint64
 	i := s.pos + 1
 	for {
-		i = nextSpecial(s.b, i)
+		var w uint64
+		i, w = nextSpecial(s.b, i)
+		wide |= w
+		if wide&highs != 0 {
+			kind |= strWide
+		}
 		s.pos = i
 		switch {
 		case i >= len(s.b):
-			return esc, s.syntaxError("")
+			return kind, s.syntaxError("")
 		case s.b[i] == '"':
 			s.pos = i + 1
-			return esc, nil
+			return kind, nil
 		case s.b[i] == '\\':
-			esc = true
+			kind |= strEscaped
 			n := escapeLen(s.b[i:])
 			if n < 0 {
 				s.pos = i - n
-				return esc, s.syntaxError("in string escape code")
+				return kind, s.syntaxError("in string escape code")
 			}
 			i += n
 		default:
-			return esc, s.syntaxError("in string literal")
+			return kind, s.syntaxError("in string literal")
 		}
 	}
+}
+
+// plain reports whether the string is its own decoding: no escapes, and
+// valid UTF-8 (raw is its content; checked only when it is not ASCII).
+func (k strKind) plain(raw []byte) bool {
+	return k&strEscaped == 0 && (k&strWide == 0 || utf8.Valid(raw))
 }
 
 // escapeLen returns the length of the valid escape at the start of b
@@ -139,7 +173,7 @@ func (s *scanner) appendString(dst []byte) ([]byte, error) {
 	b := s.b
 	win, mark := s.pos+1, len(dst) // unchecked source bytes start at win, their output at mark
 	for i := s.pos + 1; ; {
-		j := nextSpecial(b, i)
+		j, _ := nextSpecial(b, i)
 		dst = append(dst, b[i:j]...)
 		s.pos = j
 		if j >= len(b) {

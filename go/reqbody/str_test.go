@@ -5,9 +5,10 @@ import (
 	"testing"
 )
 
-// TestNextSpecial checks the eight-bytes-at-a-time search against a plain
-// loop for every byte value at every position of a word pair, next to
-// every other special value (borrows between bytes are the risk).
+// TestNextSpecial checks the word-at-a-time search against a plain loop
+// for every byte value at every position of its 32-byte blocks, words and
+// tail, next to every other special value (borrows between bytes are the
+// risk), and that it never calls a run ASCII that is not.
 func TestNextSpecial(t *testing.T) {
 	naive := func(b []byte, i int) int {
 		for ; i < len(b); i++ {
@@ -18,22 +19,35 @@ func TestNextSpecial(t *testing.T) {
 		return len(b)
 	}
 	others := []byte{'a', ' ', '!', '#', 0x1f, 0x20, 0x21, '"', '\\', '[', ']', 0x7f, 0x80, 0xa2, 0xdc, 0xff}
-	buf := make([]byte, 20)
+	buf := make([]byte, 72) // two 32-byte blocks, a word and a tail
 	for c := range 256 {
 		for _, o := range others {
-			for pos := range 17 {
+			for pos := range len(buf) - 2 {
 				for k := range buf {
 					buf[k] = 'x'
 				}
 				buf[pos], buf[pos+2] = byte(c), o
 				for start := range 3 {
-					if got, want := nextSpecial(buf, start), naive(buf, start); got != want {
+					got, wide := nextSpecial(buf, start)
+					if want := naive(buf, start); got != want {
 						t.Fatalf("nextSpecial(%q, %d) = %d, want %d", buf, start, got, want)
+					}
+					if wide&highs == 0 && !isASCII(buf[start:got]) {
+						t.Fatalf("nextSpecial(%q, %d) says ASCII, passing %q", buf, start, buf[start:got])
 					}
 				}
 			}
 		}
 	}
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // TestLongStrings covers strings longer than utf8Window, whose UTF-8 is

@@ -1,7 +1,6 @@
 package reqbody
 
 import (
-	"unicode/utf8"
 	"unsafe"
 )
 
@@ -249,11 +248,11 @@ func isTextType(v []byte) bool {
 // rid), which must not cost a buffer sized for the rest of the body.
 func (s *scanner) shortString() (string, error) {
 	start := s.pos
-	esc, err := s.skipString()
+	kind, err := s.skipString()
 	if err != nil {
 		return "", err
 	}
-	if raw := s.b[start+1 : s.pos-1]; !esc && utf8.Valid(raw) {
+	if raw := s.b[start+1 : s.pos-1]; kind.plain(raw) {
 		return string(raw), nil
 	}
 	return string(decodeQuoted(s.b[start:s.pos])), nil // escapes, or invalid UTF-8 to replace
@@ -263,12 +262,12 @@ func (s *scanner) shortString() (string, error) {
 // escapes and valid UTF-8 (the usual prompt): the text then aliases s.b.
 func (s *scanner) sharedString() (string, error) {
 	open := s.pos
-	esc, err := s.skipString()
+	kind, err := s.skipString()
 	if err != nil {
 		return "", err
 	}
 	raw := s.b[open+1 : s.pos-1]
-	if !esc && utf8.Valid(raw) {
+	if kind.plain(raw) {
 		if len(raw) == 0 {
 			return "", nil
 		}

@@ -6,10 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -109,12 +114,21 @@ type rawClient struct {
 }
 
 func dialRaw(b *testing.B, addr string) *rawClient {
-	c, err := net.Dial("tcp", addr)
+	rc, err := dial(b, addr)
 	if err != nil {
 		b.Fatal(err)
 	}
+	return rc
+}
+
+// dial is dialRaw for any goroutine (the caller reports the error).
+func dial(b *testing.B, addr string) (*rawClient, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
 	b.Cleanup(func() { c.Close() })
-	return &rawClient{c: c, br: bufio.NewReaderSize(c, 64<<10)}
+	return &rawClient{c: c, br: bufio.NewReaderSize(c, 64<<10)}, nil
 }
 
 var errStatus = errors.New("router answered other than 200")
@@ -153,23 +167,33 @@ func BenchmarkWireSmallGenerate(b *testing.B) {
 	}
 }
 
+// namedPolicy is a policy of a benchmark, by the name of its sub-benchmark.
+type namedPolicy struct {
+	name string
+	pol  policy.Policy
+}
+
+// largePromptPolicies are the two policies the large-prompt benchmarks
+// compare: round_robin, and cache_aware, which reads the text.
+func largePromptPolicies() []namedPolicy {
+	return []namedPolicy{
+		{"round_robin", policy.NewRoundRobin(false)},
+		{"cache_aware", policy.NewCacheAware(policy.DefaultOptions())},
+	}
+}
+
 // BenchmarkWireLargePrompt is a 400 KB prompt routed over real sockets,
 // round_robin (the body is not scanned for text) and cache_aware (it is,
 // and the prefix tree matches it).
 func BenchmarkWireLargePrompt(b *testing.B) {
 	body := `{"text":"` + strings.Repeat("lorem ipsum dolor sit amet ", 400<<10/27) + `","sampling_params":{"max_new_tokens":1}}`
 	req := formatRequest("/generate", body)
-	for _, c := range []struct {
-		name string
-		pol  policy.Policy
-	}{
-		{"round_robin", policy.NewRoundRobin(false)},
-		{"cache_aware", policy.NewCacheAware(policy.DefaultOptions())},
-	} {
+	for _, c := range largePromptPolicies() {
 		b.Run(c.name, func(b *testing.B) {
 			rc := dialRaw(b, wireRouter(b, c.pol))
 			b.SetBytes(int64(len(req)))
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				if err := rc.do(req); err != nil {
 					b.Fatal(err)
@@ -177,4 +201,66 @@ func BenchmarkWireLargePrompt(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkWireLargePrompts is bench-proxy's 400 KB scenario in-process:
+// four connections cycle 16 distinct prompts of random words (so the
+// cache_aware tree holds 6.4 MB, more than a core's cache, and every
+// request after the first round is a full match), round_robin against
+// cache_aware.
+func BenchmarkWireLargePrompts(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	reqs := make([][]byte, 16)
+	for i := range reqs {
+		var sb strings.Builder
+		for sb.Len() < 400<<10 {
+			fmt.Fprintf(&sb, "w%d ", rng.IntN(50000))
+		}
+		reqs[i] = formatRequest("/generate", `{"text":"`+sb.String()[:400<<10]+`","sampling_params":{"max_new_tokens":1}}`)
+	}
+	for _, c := range largePromptPolicies() {
+		b.Run(c.name, func(b *testing.B) {
+			addr := wireRouter(b, c.pol)
+			var seq atomic.Int64
+			b.SetBytes(int64(len(reqs[0])))
+			b.ReportAllocs()
+			b.SetParallelism(max(1, 4/runtime.GOMAXPROCS(0)))
+			defer reportCPU(b)()
+			b.RunParallel(func(pb *testing.PB) {
+				rc, err := dial(b, addr)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				for i := int(seq.Add(5)); pb.Next(); i++ {
+					if err := rc.do(reqs[i%len(reqs)]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// reportCPU starts counting the process's CPU time; the function it
+// returns reports it per op as cpu-µs/op (client and workers included:
+// with requests in parallel, ns/op is wall time, and CPU is what the
+// policies are compared on).
+func reportCPU(b *testing.B) func() {
+	start := processCPU()
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64((processCPU()-start).Microseconds())/float64(b.N), "cpu-µs/op")
+		}
+	}
+}
+
+// processCPU is the user and system time the process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -15,7 +15,7 @@ from sglang_router.launch_router import (
 )
 from sglang_router.launch_server import router_parser
 
-# SPEC section 2: every flag's default, by RouterArgs field.
+# Every flag's default, by RouterArgs field.
 CLI_DEFAULTS = {
     "host": "127.0.0.1",
     "port": 30000,

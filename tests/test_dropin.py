@@ -16,7 +16,7 @@ from sglang_router.router import policy_from_str as policy_from_str_02
 from sglang_router.router_args import RouterArgs
 
 # Flags new in the original's 0.2.x line, with that line's defaults (read
-# from its router_args.py). v0.1.6 flags keep v0.1.6's defaults (SPEC 2).
+# from its router_args.py). v0.1.6 flags keep v0.1.6's defaults.
 DEFAULTS_0_2 = {
     "retry_max_retries": 5, "retry_initial_backoff_ms": 50, "retry_max_backoff_ms": 30000,
     "retry_backoff_multiplier": 1.5, "retry_jitter_factor": 0.2, "cb_failure_threshold": 10,

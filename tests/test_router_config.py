@@ -10,7 +10,7 @@ from sglang_router import PolicyType, Router, _native, _options
 from sglang_router.router import build_config
 from sglang_router.router_args import RouterArgs
 
-# SPEC section 1: the class defaults (they differ from the CLI's).
+# The original's Router class defaults (they differ from the CLI's).
 SPEC_DEFAULTS = {
     "policy": PolicyType.RoundRobin,
     "host": "127.0.0.1",
@@ -24,7 +24,7 @@ SPEC_DEFAULTS = {
     "max_tree_size": 2**24,
     "max_payload_size": 256 * 1024 * 1024,
     # v0.1.6 wrote None for "the default" in several places; the signature
-    # now shows the default itself (in parentheses in SPEC section 1).
+    # now shows the default itself (in parentheses in the original's docs).
     "log_dir": None,
     "log_level": "info",
     "service_discovery": False,
@@ -42,7 +42,7 @@ SPEC_DEFAULTS = {
     "bootstrap_port_annotation": "sglang.ai/bootstrap-port",
 }
 
-# Keywords beyond the original (SPEC section 2 "new flags", PD policies, json_log).
+# Keywords beyond the original (new flags, PD policies, json_log).
 NEW_KEYWORDS = {
     "prefill_policy", "decode_policy", "api_key", "request_id_headers", "cors_allowed_origins",
     "max_concurrent_requests", "queue_size", "queue_timeout_secs", "retry_max_retries",

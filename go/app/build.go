@@ -101,7 +101,7 @@ func (a *App) buildPools() error {
 	}
 	decodePolicy := c.PolicyFor(c.DecodePolicy)
 	if decodePolicy == config.PolicyCacheAware {
-		decodePolicy = policy.NameLeastLoad // decode holds no prefix cache worth following (SPEC 5.6)
+		decodePolicy = policy.NameLeastLoad // decode holds no prefix cache worth following
 	}
 	decode, err := a.newPool(worker.Decode, decodePolicy)
 	if err != nil {

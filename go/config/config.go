@@ -212,7 +212,7 @@ type Config struct {
 	Compat
 }
 
-// Defaults returns the defaults of the Python Router class (SPEC section 1);
+// Defaults returns the defaults of the Python Router class (as the original's);
 // CLIDefaults has the command line's. Options of the original's 0.2.x line
 // that v0.1.6 did not have take that line's defaults.
 func Defaults() Config {

@@ -1,4 +1,4 @@
-// Package logging builds the router's zap loggers (SPEC section 9): console
+// Package logging builds the router's zap loggers: console
 // output, optionally also daily files, at exactly the configured level.
 // Nothing here is global: callers inject the returned logger.
 package logging

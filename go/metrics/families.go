@@ -4,8 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// DurationBuckets returns the histogram bucket bounds in seconds (SPEC
-// section 8): fine-grained below a second for routing overhead and short
+// DurationBuckets returns the histogram bucket bounds in seconds: fine-grained below a second for routing overhead and short
 // requests, up to four minutes for long generations. Each call returns a new
 // slice.
 func DurationBuckets() []float64 {
@@ -35,7 +34,7 @@ type timedCounter struct {
 type labelPair struct{ a, b string }
 
 // build creates and registers every family. Names, types and labels are the
-// original router's (SPEC section 8); TTFT and circuit state are additions.
+// original router's; TTFT and circuit state are additions.
 func (m *Metrics) build(b builder) {
 	m.requests = b.timed("sgl_router_requests_total", "sgl_router_request_duration_seconds",
 		"Requests handled, by route.", "Request duration from arrival to last byte, by route.")

@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Metrics is the set of router metrics (SPEC section 8). A nil *Metrics, or one
+// Metrics is the set of router metrics (listed in the README's Metrics section). A nil *Metrics, or one
 // built with New(false), accepts every Record*/Set* call and records nothing.
 type Metrics struct {
 	enabled bool

@@ -100,7 +100,7 @@ func (c *cacheTree) match(buf []string, text string, seen *radix.Result) []strin
 
 // CacheAware routes a request to a worker that was sent a long prefix of its
 // text, so the worker's KV cache likely holds it, unless the pool is
-// imbalanced (SPEC section 6):
+// imbalanced (the rules, in order):
 //  0. a request with a session key goes to its Sticky worker;
 //  1. imbalanced in-flight counts: the least-loaded candidate;
 //     a router that is alone (see solo: for a while every worker's polled
@@ -187,7 +187,7 @@ func (p *CacheAware) choose(cands []*worker.Worker, req Request, seen *radix.Res
 	}
 	mean := meanLoad(cands)
 	if p.solo.alone(cands) {
-		return p.balanceFirst(cands, req.Text, mean)
+		return p.balanceFirst(cands, req.Text, mean, seen)
 	}
 	var buf [16]string
 	if w := rankedTenant(cands, p.match(buf[:0], req.Text, seen), req.Text, mean); w != nil {
@@ -208,9 +208,9 @@ func (p *CacheAware) choose(cands []*worker.Worker, req Request, seen *radix.Res
 // p99 on shared prefixes 372-451 ms instead of 505 (round_robin about
 // 400), on unshared prompts 179 instead of 398 (round_robin 153). It
 // costs coding-chat hits: 92-94% of the oracle instead of 98%.
-func (p *CacheAware) balanceFirst(cands []*worker.Worker, text string, mean float64) (*worker.Worker, Reason) {
+func (p *CacheAware) balanceFirst(cands []*worker.Worker, text string, mean float64, seen *radix.Result) (*worker.Worker, Reason) {
 	var buf [16]string
-	if w := leastLoadedTenant(cands, p.match(buf[:0], text)); w != nil && !hot(w, mean) {
+	if w := leastLoadedTenant(cands, p.match(buf[:0], text, seen)); w != nil && !hot(w, mean) {
 		p.obs.CacheHit(w.URL())
 		return w, CacheHit
 	}

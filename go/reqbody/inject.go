@@ -18,7 +18,7 @@ const (
 )
 
 // InjectBootstrap returns a new body: the JSON object body with the PD
-// bootstrap fields (SPEC section 5) set at its top level. Existing top-level
+// bootstrap fields set at its top level. Existing top-level
 // "bootstrap_host", "bootstrap_port" and "bootstrap_room" members are
 // removed first.
 //

@@ -16,7 +16,7 @@ package reqbody
 import "errors"
 
 // Route says which generation endpoint a body was sent to; it decides which
-// fields make up the routing text (SPEC section 4).
+// fields make up the routing text.
 type Route uint8
 
 const (
@@ -62,7 +62,7 @@ var (
 
 // Info is what the router reads from a body.
 type Info struct {
-	// Text is the routing text (SPEC section 4); empty unless Parse was
+	// Text is the routing text (see Route); empty unless Parse was
 	// asked for it, or when the body has none.
 	Text string
 	// Stream is true when the top-level "stream" is the JSON literal true.

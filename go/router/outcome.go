@@ -28,7 +28,7 @@ const (
 	// 505, 508 loop detected, ...). Passed to the client as is.
 	outcomeRejected
 	// outcomeWorkerFailed: the worker answered that it cannot serve now:
-	// 408, 429, 500, 502, 503, 504 (SPEC's retryable set).
+	// 408, 429, 500, 502, 503, 504 (the original's retryable set).
 	outcomeWorkerFailed
 	// outcomeTransport: no usable answer: the connection was refused or
 	// reset, or the answer broke off mid-body.

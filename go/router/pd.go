@@ -23,7 +23,7 @@ const maxPrefillBody = 64 << 20
 // each entry gets a bootstrap room.
 const maxBatch = 1 << 16
 
-// forwardPD serves a generation request in PD mode (SPEC section 5): pick a
+// forwardPD serves a generation request in PD mode: pick a
 // prefill and a decode worker, add the bootstrap fields, send the same body
 // to both at once, and deliver the decode answer. Attempts are classified
 // and retried like regular ones (forward): when a leg fails before

@@ -60,7 +60,7 @@ func (rt *Router) removeWorker(w http.ResponseWriter, r *http.Request, _ string)
 }
 
 // workerErrorStatus maps the worker-management classes to statuses: 400
-// for a request that cannot succeed as made (SPEC: also when the worker is
+// for a request that cannot succeed as made (as the original: also when the worker is
 // already present or never became healthy), 404 for an unknown worker, 503
 // when too many adds are in flight. ok is false for other errors.
 func workerErrorStatus(err error) (status int, ok bool) {

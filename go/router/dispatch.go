@@ -56,6 +56,12 @@ type requestCtx struct {
 
 func (c *requestCtx) Deadline() (time.Time, bool) { return c.deadline, true }
 
+// AfterFunc makes context.AfterFunc on c register f on the client's
+// context itself (whose Done is c's): without it, context.AfterFunc would
+// start a goroutine per request when that context is not a standard one
+// (the router's HTTP/1.1 server's is not).
+func (c *requestCtx) AfterFunc(f func()) func() bool { return context.AfterFunc(c.Context, f) }
+
 // Err is the client's context's error, or DeadlineExceeded once the
 // deadline passed (context.Cause then returns it too).
 func (c *requestCtx) Err() error {

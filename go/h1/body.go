@@ -166,6 +166,14 @@ func (b *body) expectCRLF() error {
 	return nil
 }
 
+// leftUnread reports whether the body will not have been read when the
+// answer is complete, so the connection cannot serve another request: the
+// client waits for 100 Continue, or the rest is more than the server
+// discards (see conn.finishBody).
+func (b *body) leftUnread() bool {
+	return !b.eof && (b.continue_ || !b.chunked && b.remaining > maxDiscard)
+}
+
 // Close marks the body closed; what is left unread is dealt with after
 // the handler returned (see conn.finishBody).
 func (b *body) Close() error {

@@ -218,7 +218,19 @@ func (c *conn) refuse(e *reqError) {
 	text := fmt.Sprintf("%d %s", e.status, http.StatusText(e.status))
 	msg := fmt.Sprintf("HTTP/1.1 %s\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n%s: %s", text, text, e.msg)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-	_, _ = io.WriteString(c.nc, msg)
+	if _, err := io.WriteString(c.nc, msg); err == nil {
+		c.lingerClose()
+	}
+}
+
+// lingerClose ends the connection's sending side and reads what the
+// client still sends, for a while, before the connection closes: closing
+// with unread bytes would reset it, and the client could lose the answer.
+func (c *conn) lingerClose() {
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		_ = c.nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		_, _ = io.Copy(io.Discard, io.LimitReader(c.nc, maxDiscard))
+	}
 }
 
 // serveOne runs the handler for the parsed request and completes the
@@ -258,8 +270,8 @@ func (c *conn) finishBody() {
 	if c.closeNow || c.body.eof {
 		return
 	}
-	if c.body.continue_ || (!c.body.chunked && c.body.remaining > maxDiscard) {
-		c.closeNow = true // the client waits for 100 Continue, or the rest is large
+	if c.body.leftUnread() {
+		c.closeNow = true
 		return
 	}
 	if c.setReadDeadline(c.srv.ReadHeaderTimeout) != nil {

@@ -222,7 +222,7 @@ func (w *response) commitBuffered(final bool, next []byte) {
 func (w *response) commit(final bool, sniff []byte) {
 	w.committed = true
 	h := w.header
-	if hasToken(h["Connection"], "close") {
+	if hasToken(h["Connection"], "close") || w.c.srv.shutting.Load() || w.c.body.leftUnread() {
 		w.closing = true
 	}
 	length := w.declared

@@ -3,7 +3,7 @@ package h1
 import (
 	"bytes"
 	"errors"
-	"net"
+	"io"
 	"sync"
 )
 
@@ -20,7 +20,7 @@ var errHeadersTooLarge = errors.New("request headers too large")
 // consumed yet. Only the connection's goroutine uses it, except while the
 // disconnect watcher owns the free tail (see conn.watch).
 type inbuf struct {
-	nc   net.Conn
+	nc   io.Reader // the connection
 	buf  []byte
 	r, w int
 }

@@ -226,6 +226,7 @@ func framing(r *http.Request, h http.Header) (head, error) {
 	}
 	if len(hosts) == 1 {
 		r.Host = hosts[0]
+		delete(h, "Host") // as net/http: the host is r.Host
 	}
 	var err error
 	if hd.chunked, err = transferEncoding(h["Transfer-Encoding"]); err != nil {

@@ -45,7 +45,10 @@ type conn struct {
 
 	// The disconnect watcher: it reads into the buffer's free tail while
 	// the handler waits; see startWatch and stopWatch.
-	watchDone  chan struct{}
+	watchDone chan struct{}
+	// pending: the watcher of the last request still reads; it is the
+	// wait for the next request (see awaitWatcher).
+	pending    bool
 	watchN     int
 	watchErr   error
 	aborting   atomic.Bool
@@ -75,7 +78,9 @@ func (c *conn) serve() {
 		if c.closeNow || c.srv.shutting.Load() {
 			return
 		}
-		c.in.shrink()
+		if !c.pending {
+			c.in.shrink()
+		}
 	}
 }
 
@@ -85,13 +90,21 @@ func (c *conn) close() {
 	if c.nc != nil {
 		_ = c.nc.Close()
 	}
+	if c.pending {
+		<-c.watchDone // it reads into the buffer
+		c.pending = false
+	}
 	c.in.release()
 }
 
 // readRequest waits for and parses the next request's headers; false: the
 // connection is done (closed, timed out, refused or handed over).
 func (c *conn) readRequest(first bool) bool {
-	if c.in.buffered() == 0 {
+	if c.pending {
+		if !c.awaitWatcher() {
+			return false
+		}
+	} else if c.in.buffered() == 0 {
 		if !c.waitFirstBytes(first) {
 			return false
 		}
@@ -251,9 +264,26 @@ func (c *conn) serveOne() {
 		}
 	}()
 	c.srv.Handler.ServeHTTP(&c.res, c.req)
-	c.endRequest()
+	c.pending = c.ctx.end() // the watcher goes on reading: see awaitWatcher
 	c.res.finish()
 	c.finishBody()
+}
+
+// awaitWatcher waits, idle, for the read of the last request's watcher
+// to return the next request's first bytes: reusing that read spares
+// interrupting it and reading again.
+func (c *conn) awaitWatcher() bool {
+	c.pending = false
+	if c.setReadDeadline(c.srv.IdleTimeout) != nil || c.srv.shutting.Load() {
+		_ = c.nc.SetReadDeadline(aLongTimeAgo)
+		<-c.watchDone
+		return false
+	}
+	<-c.watchDone
+	n := c.watchN
+	c.in.w += n
+	c.watchN, c.watchErr = 0, nil
+	return n > 0 && c.state.CompareAndSwap(stateIdle, stateActive)
 }
 
 // endRequest stops the watcher and cancels the request's context.

@@ -19,21 +19,22 @@ type reqCtx struct {
 	c    *conn
 
 	mu   sync.Mutex // guards the fields below
-	gen  uint64     // the request's number on the connection
 	live bool       // a request is being served
 	done chan struct{}
 	err  error
-	fns  []*afterFunc
+	fns  []afterFunc
+	// lastID numbers AfterFunc registrations, never reused on the
+	// connection, so a stop kept past its request removes nothing else.
+	lastID uint64
 	// watchWanted: Done or AfterFunc was called; bodyRead: the body was
 	// read whole; watching: the watcher runs.
 	watchWanted, bodyRead, watching bool
 }
 
-// afterFunc is a function registered with AfterFunc for request gen.
+// afterFunc is a function registered with AfterFunc.
 type afterFunc struct {
-	ctx *reqCtx
-	gen uint64
-	f   func()
+	id uint64
+	f  func()
 }
 
 func (c *reqCtx) Deadline() (time.Time, bool) { return c.base.Deadline() }
@@ -67,34 +68,33 @@ func (c *reqCtx) AfterFunc(f func()) func() bool {
 		go f()
 		return func() bool { return false }
 	}
-	a := &afterFunc{ctx: c, gen: c.gen, f: f}
-	c.fns = append(c.fns, a)
+	c.lastID++
+	id := c.lastID
+	c.fns = append(c.fns, afterFunc{id: id, f: f})
 	c.wantWatchLocked()
-	return a.stop
+	return func() bool { return c.stop(id) }
 }
 
-// stop unregisters a; false if it ran or was stopped already.
-func (a *afterFunc) stop() bool {
-	c := a.ctx
+// stop unregisters function id; false if it ran or was stopped already.
+func (c *reqCtx) stop(id uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if a.gen != c.gen {
-		return false
-	}
-	for i, b := range c.fns {
-		if b == a {
-			c.fns = append(c.fns[:i], c.fns[i+1:]...)
+	for i, a := range c.fns {
+		if a.id == id {
+			last := len(c.fns) - 1
+			copy(c.fns[i:], c.fns[i+1:])
+			c.fns[last] = afterFunc{} // drop the function
+			c.fns = c.fns[:last]
 			return true
 		}
 	}
 	return false
 }
 
-// begin starts request number gen: not cancelled, no watcher yet.
+// begin starts a request: not cancelled, no watcher yet.
 // bodyRead tells whether the request has no body left to read.
 func (c *reqCtx) begin(bodyRead bool) {
 	c.mu.Lock()
-	c.gen++
 	c.live, c.done, c.err = true, nil, nil
 	clear(c.fns)
 	c.fns = c.fns[:0]

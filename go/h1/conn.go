@@ -100,6 +100,10 @@ func (c *conn) close() {
 // readRequest waits for and parses the next request's headers; false: the
 // connection is done (closed, timed out, refused or handed over).
 func (c *conn) readRequest(first bool) bool {
+	if c.pending && c.in.buffered() > 0 {
+		c.pending = false
+		c.stopWatch() // a pipelined request is here already
+	}
 	if c.pending {
 		if !c.awaitWatcher() {
 			return false

@@ -124,6 +124,23 @@ func TestPipelinedRequestsAreAnsweredInOrder(t *testing.T) {
 	}
 }
 
+// Requests pipelined in one write are served in turn also when the
+// handler waits on its context (and the disconnect watcher runs).
+func TestPipelinedRequestsWithAWatchingHandler(t *testing.T) {
+	_, addr := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stop := context.AfterFunc(r.Context(), func() {})
+		defer stop()
+		io.WriteString(w, r.URL.Path)
+	}))
+	rc := dial(t, addr)
+	rc.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n")
+	for i := 1; i <= 3; i++ {
+		if _, body := rc.read("GET"); body != fmt.Sprintf("/%d", i) {
+			t.Fatalf("answer %d: %q", i, body)
+		}
+	}
+}
+
 func TestChunkedRequestBody(t *testing.T) {
 	_, addr := start(t, echo)
 	rc := dial(t, addr)

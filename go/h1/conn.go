@@ -268,8 +268,8 @@ func (c *conn) serveOne() {
 		}
 	}()
 	c.srv.Handler.ServeHTTP(&c.res, c.req)
+	c.res.finish()          // first: the client need not wait for the context's end
 	c.pending = c.ctx.end() // the watcher goes on reading: see awaitWatcher
-	c.res.finish()
 	c.finishBody()
 }
 

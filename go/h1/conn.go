@@ -47,8 +47,11 @@ type conn struct {
 	// the handler waits; see startWatch and stopWatch.
 	watchDone chan struct{}
 	// pending: the watcher of the last request still reads; it is the
-	// wait for the next request (see awaitWatcher).
-	pending    bool
+	// wait for the next request (see afterWatch).
+	pending bool
+	// turn decides who serves on once both the connection's goroutine
+	// and the watcher are done: the second to add to it (see afterWatch).
+	turn       atomic.Int32
 	watchN     int
 	watchErr   error
 	aborting   atomic.Bool
@@ -67,19 +70,26 @@ func newConn(s *Server, nc net.Conn, base context.Context) *conn {
 }
 
 // serve reads and serves requests until the connection ends.
-func (c *conn) serve() {
-	defer c.close()
-	for first := true; ; first = false {
+func (c *conn) serve() { c.loop(true) }
+
+// loop serves requests until the connection ends, or until the watcher
+// of the last request takes over (see afterWatch).
+func (c *conn) loop(first bool) {
+	for ; ; first = false {
 		if !c.readRequest(first) {
+			c.close()
 			return
 		}
 		c.serveOne()
 		c.state.Store(stateIdle)
 		if c.closeNow || c.srv.shutting.Load() {
+			c.close()
 			return
 		}
 		if !c.pending {
 			c.in.shrink()
+		} else if !c.afterWatch() {
+			return
 		}
 	}
 }
@@ -91,8 +101,8 @@ func (c *conn) close() {
 		_ = c.nc.Close()
 	}
 	if c.pending {
-		<-c.watchDone // it reads into the buffer
 		c.pending = false
+		c.stopWatch() // it reads into the buffer
 	}
 	c.in.release()
 }
@@ -100,15 +110,7 @@ func (c *conn) close() {
 // readRequest waits for and parses the next request's headers; false: the
 // connection is done (closed, timed out, refused or handed over).
 func (c *conn) readRequest(first bool) bool {
-	if c.pending && c.in.buffered() > 0 {
-		c.pending = false
-		c.stopWatch() // a pipelined request is here already
-	}
-	if c.pending {
-		if !c.awaitWatcher() {
-			return false
-		}
-	} else if c.in.buffered() == 0 {
+	if c.in.buffered() == 0 {
 		if !c.waitFirstBytes(first) {
 			return false
 		}
@@ -269,25 +271,52 @@ func (c *conn) serveOne() {
 	}()
 	c.srv.Handler.ServeHTTP(&c.res, c.req)
 	c.res.finish()          // first: the client need not wait for the context's end
-	c.pending = c.ctx.end() // the watcher goes on reading: see awaitWatcher
+	c.pending = c.ctx.end() // the watcher goes on reading: see afterWatch
 	c.finishBody()
 }
 
-// awaitWatcher waits, idle, for the read of the last request's watcher
-// to return the next request's first bytes: reusing that read spares
-// interrupting it and reading again.
-func (c *conn) awaitWatcher() bool {
+// afterWatch makes the read of the last request's watcher the wait for
+// the next request: reusing it spares interrupting it and reading again.
+// Whichever of this goroutine and the watcher is done second serves on
+// (see watch), so no goroutine waits for, or wakes, the other. It reports
+// whether this goroutine serves on.
+func (c *conn) afterWatch() bool {
 	c.pending = false
-	if c.setReadDeadline(c.srv.IdleTimeout) != nil || c.srv.shutting.Load() {
-		_ = c.nc.SetReadDeadline(aLongTimeAgo)
-		<-c.watchDone
+	if c.in.buffered() > 0 { // a pipelined request is here already
+		c.stopWatch()
+		return true
+	}
+	if c.setReadDeadline(c.srv.IdleTimeout) != nil {
+		c.close()
 		return false
 	}
-	<-c.watchDone
+	if c.turn.Add(1) == 1 {
+		return false // the watcher still reads; it serves on
+	}
+	if !c.takeWatch() {
+		c.close()
+		return false
+	}
+	return true
+}
+
+// resume serves on from the watcher's goroutine, the connection's
+// goroutine having left (see afterWatch).
+func (c *conn) resume() {
+	if !c.takeWatch() {
+		c.close()
+		return
+	}
+	c.loop(false)
+}
+
+// takeWatch keeps what the finished watcher read; false if nothing (the
+// client left, or the idle timeout passed).
+func (c *conn) takeWatch() bool {
 	n := c.watchN
 	c.in.w += n
 	c.watchN, c.watchErr = 0, nil
-	return n > 0 && c.state.CompareAndSwap(stateIdle, stateActive)
+	return n > 0
 }
 
 // endRequest stops the watcher and cancels the request's context.
@@ -343,19 +372,29 @@ func (c *conn) startWatch() bool {
 	if c.watchDone == nil {
 		c.watchDone = make(chan struct{}, 1)
 	}
+	c.turn.Store(0)
 	go c.watch()
 	return true
 }
 
 // watch reads once: bytes are the client's next request (kept); an error
-// before stopWatch means the client left, and cancels the request.
+// before stopWatch means the client left, and cancels the request. Done
+// after the connection's goroutine left, it serves on (see afterWatch);
+// stopWatch waits for it.
 func (c *conn) watch() {
 	n, err := c.nc.Read(c.in.buf[c.in.w:])
 	c.watchN, c.watchErr = n, err
 	if n == 0 && !c.aborting.Load() {
 		c.ctx.cancel(context.Canceled)
 	}
-	c.watchDone <- struct{}{}
+	if c.turn.Add(1) == 1 {
+		return // the connection's goroutine takes the result
+	}
+	if c.aborting.Load() {
+		c.watchDone <- struct{}{} // stopWatch waits
+		return
+	}
+	c.resume()
 }
 
 // stopWatch interrupts the watcher's read and keeps what it read; if the
@@ -363,7 +402,9 @@ func (c *conn) watch() {
 func (c *conn) stopWatch() {
 	c.aborting.Store(true)
 	_ = c.nc.SetReadDeadline(aLongTimeAgo)
-	<-c.watchDone
+	if c.turn.Add(1) == 1 {
+		<-c.watchDone
+	}
 	c.aborting.Store(false)
 	c.in.w += c.watchN
 	if c.watchN == 0 && !isTimeout(c.watchErr) {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -25,13 +26,23 @@ type proc struct {
 // cpu is the CPU time the process (and its children) used so far.
 func (p *proc) cpu() time.Duration { return cpuOf(p.pids) }
 
-// stop kills the process and waits for it.
+// stop ends the process with SIGTERM, and a kill if it has not exited
+// within 10 s, and waits for it. A killed nginx master leaves its workers
+// running, holding every file they inherited (a `flock` on a benchmark
+// lock file stayed held); on SIGTERM nginx stops them first.
 func (p *proc) stop() {
 	if p == nil || p.cmd.Process == nil {
 		return
 	}
-	_ = p.cmd.Process.Kill()
-	_ = p.cmd.Wait()
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-done
+	}
 }
 
 // startProc runs name args with its output in dir/<label>.log and waits

@@ -44,7 +44,9 @@ type conn struct {
 	closeNow bool // close after the current request
 
 	// The disconnect watcher: it reads into the buffer's free tail while
-	// the handler waits; see startWatch and stopWatch.
+	// the handler waits; see startWatch and stopWatch. watchFn is c.watch,
+	// bound once.
+	watchFn   func()
 	watchDone chan struct{}
 	// pending: the watcher of the last request still reads; it is the
 	// wait for the next request (see afterWatch).
@@ -65,6 +67,7 @@ func newConn(s *Server, nc net.Conn, base context.Context) *conn {
 	c.req = (&http.Request{}).WithContext(&c.ctx)
 	c.tmpl = *c.req
 	c.res.c = c
+	c.watchFn = c.watch
 	c.state.Store(stateIdle)
 	return c
 }
@@ -121,6 +124,15 @@ func (c *conn) readRequest(first bool) bool {
 	if err == nil {
 		c.hd, c.vals, err = c.parse(end)
 	}
+	if err == nil {
+		return c.nc.SetReadDeadline(time.Time{}) == nil
+	}
+	return c.readFailed(err)
+}
+
+// readFailed answers a request that could not be read, if it deserves an
+// answer, or hands it over; it reports whether the connection goes on.
+func (c *conn) readFailed(err error) bool {
 	var re *reqError
 	switch {
 	case err == errHandOver:
@@ -131,13 +143,8 @@ func (c *conn) readRequest(first bool) bool {
 	case errors.Is(err, errHeadersTooLarge):
 		c.refuse(&reqError{http.StatusRequestHeaderFieldsTooLarge, "request headers too large"})
 		return false
-	case err != nil:
-		return false // timeout, reset, EOF: nothing to answer
 	}
-	if err := c.nc.SetReadDeadline(time.Time{}); err != nil {
-		return false
-	}
-	return true
+	return false // timeout, reset, EOF: nothing to answer
 }
 
 // waitFirstBytes waits, idle, for a request's first bytes: up to the
@@ -373,7 +380,7 @@ func (c *conn) startWatch() bool {
 		c.watchDone = make(chan struct{}, 1)
 	}
 	c.turn.Store(0)
-	go c.watch()
+	go c.watchFn()
 	return true
 }
 

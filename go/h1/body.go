@@ -25,15 +25,15 @@ type body struct {
 	remaining int64 // of the body (Content-Length) or of the current chunk
 	// inChunk: remaining counts the current chunk's data; afterwards its
 	// CRLF follows.
-	inChunk   bool
-	eof       bool
-	closed    bool
-	err       error // sticky
-	continue_ bool  // send "100 Continue" before the first read
+	inChunk      bool
+	eof          bool
+	closed       bool
+	err          error // sticky
+	sendContinue bool  // send "100 Continue" before the first read
 }
 
 func (b *body) reset(c *conn, hd head) {
-	*b = body{c: c, chunked: hd.chunked, remaining: max(hd.contentLength, 0), continue_: hd.expectContinue}
+	*b = body{c: c, chunked: hd.chunked, remaining: max(hd.contentLength, 0), sendContinue: hd.expectContinue}
 	b.eof = !hd.chunked && hd.contentLength <= 0
 }
 
@@ -50,8 +50,8 @@ func (b *body) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if b.continue_ {
-		b.continue_ = false
+	if b.sendContinue {
+		b.sendContinue = false
 		if err := b.c.writeContinue(); err != nil {
 			b.err = err
 			return 0, err
@@ -171,7 +171,7 @@ func (b *body) expectCRLF() error {
 // client waits for 100 Continue, or the rest is more than the server
 // discards (see conn.finishBody).
 func (b *body) leftUnread() bool {
-	return !b.eof && (b.continue_ || !b.chunked && b.remaining > maxDiscard)
+	return !b.eof && (b.sendContinue || !b.chunked && b.remaining > maxDiscard)
 }
 
 // Close marks the body closed; what is left unread is dealt with after

@@ -26,7 +26,6 @@ var errAfterHandler = errors.New("h1: write after the handler returned")
 type response struct {
 	c         *conn
 	req       *http.Request
-	hd        head
 	header    http.Header
 	status    int
 	committed bool // the head is written (to out)
@@ -43,12 +42,12 @@ type response struct {
 	err      error // sticky write error
 }
 
-func (w *response) reset(r *http.Request, hd head) {
+func (w *response) reset(r *http.Request) {
 	if w.header == nil {
 		w.header = make(http.Header, 8)
 	}
 	clear(w.header)
-	*w = response{c: w.c, req: r, hd: hd, header: w.header, body: w.body[:0], out: w.out[:0], bufs: w.bufs[:0], declared: -1}
+	*w = response{c: w.c, req: r, header: w.header, body: w.body[:0], out: w.out[:0], bufs: w.bufs[:0], declared: -1}
 	w.closing = r.Close
 }
 

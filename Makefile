@@ -107,6 +107,7 @@ bench-routing: $(BIN)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./go/reqbody
+	$(GO) test -run '^$$' -fuzz FuzzRequest -fuzztime 60s ./go/h1
 
 clean:
 	rm -rf bin build dist *.egg-info sglang_router/lib/*.so sglang_router/lib/*.h sglang_router/_spec.json $(VENV)

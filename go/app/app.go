@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sgl-project/sglang-router-go/go/config"
+	"github.com/sgl-project/sglang-router-go/go/h1"
 	"github.com/sgl-project/sglang-router-go/go/metrics"
 	"github.com/sgl-project/sglang-router-go/go/policy"
 	"github.com/sgl-project/sglang-router-go/go/proxy"
@@ -70,7 +71,8 @@ type App struct {
 	dpStatic   []dpStaticWorker
 	lookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
 
-	srv, msrv *http.Server
+	srv, msrv *http.Server // srv: the fallback of front (h2c, upgrades)
+	front     *h1.Server
 	ln, mln   net.Listener
 
 	ctx    context.Context // cancelled by Shutdown; parent of every goroutine
@@ -106,8 +108,8 @@ func (a *App) InFlight() int64 { return a.inflight.Load() }
 // Abort closes every connection at once, cutting in-flight requests; a
 // Shutdown in progress then returns promptly. It is the second Ctrl-C.
 func (a *App) Abort() {
-	if a.srv != nil {
-		_ = a.srv.Close()
+	if a.front != nil {
+		_ = a.front.Close()
 	}
 }
 
@@ -146,7 +148,7 @@ func (a *App) fail(err error) {
 func (a *App) Shutdown(ctx context.Context) error {
 	var err error
 	a.doneOnce.Do(func() {
-		err = a.srv.Shutdown(ctx)
+		err = a.front.Shutdown(ctx)
 		if err != nil {
 			a.cutRequests()
 		}
@@ -182,8 +184,8 @@ func (a *App) cutRequests() {
 	a.endRequests(router.ErrShutdown)
 	ctx, cancel := context.WithTimeout(context.Background(), cutWait)
 	defer cancel()
-	_ = a.srv.Shutdown(ctx) // again: wait for the handlers to finish
-	_ = a.srv.Close()
+	_ = a.front.Shutdown(ctx) // again: wait for the handlers to finish
+	_ = a.front.Close()
 }
 
 // goRun starts f on a goroutine owned by the app: it gets the app's context,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sgl-project/sglang-router-go/go/config"
 	"github.com/sgl-project/sglang-router-go/go/discovery"
+	"github.com/sgl-project/sglang-router-go/go/h1"
 	"github.com/sgl-project/sglang-router-go/go/policy"
 	"github.com/sgl-project/sglang-router-go/go/router"
 	"github.com/sgl-project/sglang-router-go/go/worker"
@@ -38,7 +39,8 @@ func (a *App) Start() error {
 		return err
 	}
 	a.srv = a.newServer(a.counted(a.router))
-	a.serve(a.srv, ln)
+	a.front = a.newFront(a.srv)
+	a.serve(ln)
 	a.startMetrics()
 	a.logStartup()
 	a.startBackground()
@@ -78,13 +80,28 @@ func (a *App) newServer(h http.Handler) *http.Server {
 	return srv
 }
 
-// serve runs srv on ln until Shutdown; an unexpected serve error is fatal.
-// Its requests' contexts derive from a.requests (see cutRequests).
-func (a *App) serve(srv *http.Server, ln net.Listener) {
+// newFront is the router's own HTTP/1.1 server (see package h1): it serves
+// fallback's handler and hands fallback what it does not serve itself
+// (h2c, upgrades), with the same bounds.
+func (a *App) newFront(fallback *http.Server) *h1.Server {
+	return &h1.Server{
+		Handler:           fallback.Handler,
+		Fallback:          fallback,
+		ReadHeaderTimeout: fallback.ReadHeaderTimeout,
+		IdleTimeout:       fallback.IdleTimeout,
+		MaxHeaderBytes:    fallback.MaxHeaderBytes,
+		ErrorLog:          fallback.ErrorLog,
+	}
+}
+
+// serve runs a.front on ln until Shutdown; an unexpected serve error is
+// fatal. Its requests' contexts derive from a.requests (see cutRequests).
+func (a *App) serve(ln net.Listener) {
 	a.requests, a.endRequests = context.WithCancelCause(context.Background())
-	srv.BaseContext = func(net.Listener) context.Context { return a.requests }
+	base := func(net.Listener) context.Context { return a.requests }
+	a.srv.BaseContext, a.front.BaseContext = base, base
 	go func() {
-		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+		if err := a.front.Serve(ln); err != nil && err != http.ErrServerClosed {
 			a.fail(fmt.Errorf("serving %s: %w", ln.Addr(), err))
 		}
 	}()

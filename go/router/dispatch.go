@@ -56,6 +56,18 @@ type requestCtx struct {
 
 func (c *requestCtx) Deadline() (time.Time, bool) { return c.deadline, true }
 
+// AfterFunc registers f on the client's context itself (whose Done is
+// c's), directly when it has an AfterFunc method of its own (the router's
+// HTTP/1.1 server's context does): without this method, context.AfterFunc
+// would start a goroutine per request for a context that is not a
+// standard one.
+func (c *requestCtx) AfterFunc(f func()) func() bool {
+	if a, ok := c.Context.(interface{ AfterFunc(func()) func() bool }); ok {
+		return a.AfterFunc(f)
+	}
+	return context.AfterFunc(c.Context, f)
+}
+
 // Err is the client's context's error, or DeadlineExceeded once the
 // deadline passed (context.Cause then returns it too).
 func (c *requestCtx) Err() error {

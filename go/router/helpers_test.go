@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sgl-project/sglang-router-go/go/h1"
 	"github.com/sgl-project/sglang-router-go/go/proxy"
 	"github.com/sgl-project/sglang-router-go/go/upstream"
 	"github.com/sgl-project/sglang-router-go/go/worker"
@@ -67,7 +68,7 @@ type fixture struct {
 	t       *testing.T
 	rt      *Router
 	pool    *Pool
-	srv     *httptest.Server
+	srv     *frontServer
 	workers []*workertest.Worker
 	admin   *fakeWorkers
 }
@@ -133,7 +134,7 @@ func newFixture(t *testing.T, opts Options, names ...string) *fixture {
 	client := &http.Client{Transport: proxy.NewTransport()}
 	f.admin = &fakeWorkers{pools: []*Pool{f.pool}}
 	f.rt = New(opts, Deps{Regular: f.pool, Client: client, Plain: upstream.New(upstream.Options{}), Recorder: nopRecorder{}, Log: zap.NewNop(), Workers: f.admin})
-	f.srv = httptest.NewServer(f.rt)
+	f.srv = newFrontServer(t, f.rt)
 	t.Cleanup(f.srv.Close)
 	t.Cleanup(client.CloseIdleConnections)
 	return f
@@ -168,7 +169,7 @@ func newPDFixture(t *testing.T, opts Options, prefill, decode int) *pdFixture {
 	client := &http.Client{Transport: proxy.NewTransport()}
 	f.admin = &fakeWorkers{pools: pools[:]}
 	f.rt = New(opts, Deps{Prefill: pools[0], Decode: pools[1], Client: client, Plain: upstream.New(upstream.Options{}), Recorder: nopRecorder{}, Log: zap.NewNop(), Workers: f.admin})
-	f.srv = httptest.NewServer(f.rt)
+	f.srv = newFrontServer(t, f.rt)
 	t.Cleanup(f.srv.Close)
 	t.Cleanup(client.CloseIdleConnections)
 	return f
@@ -205,3 +206,27 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// frontServer serves a router on loopback with the router's own HTTP/1.1
+// server (go/h1), as the app does, so the router's tests cover it too.
+type frontServer struct {
+	URL string
+	srv *h1.Server
+}
+
+func newFrontServer(t *testing.T, h http.Handler) *frontServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &frontServer{URL: "http://" + ln.Addr().String(), srv: &h1.Server{Handler: h}}
+	go func() { _ = s.srv.Serve(ln) }()
+	return s
+}
+
+// Close closes the listener and every connection.
+func (s *frontServer) Close() { _ = s.srv.Close() }
+
+// CloseClientConnections closes every connection (and the listener).
+func (s *frontServer) CloseClientConnections() { _ = s.srv.Close() }

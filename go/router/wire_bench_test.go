@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/sgl-project/sglang-router-go/go/h1"
 	"github.com/sgl-project/sglang-router-go/go/metrics"
 	"github.com/sgl-project/sglang-router-go/go/policy"
 	"github.com/sgl-project/sglang-router-go/go/upstream"
@@ -85,8 +86,12 @@ func readMessage(br *bufio.Reader) (int, error) {
 }
 
 // wireRouter serves a round_robin (or cache_aware) router with metrics on
-// and info logging, in front of two raw workers, on a real socket.
-func wireRouter(b *testing.B, pol policy.Policy) string {
+// and info logging, in front of two raw workers, on a real socket, with
+// the router's own HTTP/1.1 server (h1).
+func wireRouter(b *testing.B, pol policy.Policy) string { return wireRouterOn(b, pol, true) }
+
+// wireRouterOn is wireRouter on h1 or, for comparison, on net/http's server.
+func wireRouterOn(b *testing.B, pol policy.Policy, ownServer bool) string {
 	pool := &Pool{Role: worker.Regular, Registry: worker.NewRegistry(), Policy: pol}
 	for range 2 {
 		w := worker.New(rawWorker(b, `{"text":"ok","meta_info":{"prompt_tokens":5,"completion_tokens":1}}`), worker.Regular, nil)
@@ -101,9 +106,15 @@ func wireRouter(b *testing.B, pol policy.Policy) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := &http.Server{Handler: rt}
-	go func() { _ = srv.Serve(ln) }()
-	b.Cleanup(func() { srv.Close() })
+	if ownServer {
+		srv := &h1.Server{Handler: rt}
+		go func() { _ = srv.Serve(ln) }()
+		b.Cleanup(func() { srv.Close() })
+	} else {
+		srv := &http.Server{Handler: rt}
+		go func() { _ = srv.Serve(ln) }()
+		b.Cleanup(func() { srv.Close() })
+	}
 	return ln.Addr().String()
 }
 
@@ -156,14 +167,22 @@ func formatRequest(path, body string) []byte {
 
 // BenchmarkWireSmallGenerate is one small /generate routed over real
 // sockets; allocs/op is the router's whole per-request allocation.
+// It runs on the router's server (h1) and on net/http's, for comparison.
 func BenchmarkWireSmallGenerate(b *testing.B) {
-	rc := dialRaw(b, wireRouter(b, policy.NewRoundRobin(false)))
-	req := formatRequest("/generate", `{"text":"What is the capital of France?","sampling_params":{"max_new_tokens":8}}`)
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := rc.do(req); err != nil {
-			b.Fatal(err)
-		}
+	for _, c := range []struct {
+		name string
+		own  bool
+	}{{"h1", true}, {"net_http", false}} {
+		b.Run(c.name, func(b *testing.B) {
+			rc := dialRaw(b, wireRouterOn(b, policy.NewRoundRobin(false), c.own))
+			req := formatRequest("/generate", `{"text":"What is the capital of France?","sampling_params":{"max_new_tokens":8}}`)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := rc.do(req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

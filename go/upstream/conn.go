@@ -83,7 +83,7 @@ func (cn *conn) roundTrip(ctx context.Context, req request) (*http.Response, err
 	if err := cn.nc.SetDeadline(deadline); err != nil {
 		return nil, errors.Join(errStale, err)
 	}
-	cn.stop = context.AfterFunc(ctx, cn.abort)
+	cn.stop = afterFunc(ctx, cn.abort)
 	if err := cn.write(req); err != nil {
 		cn.stop()
 		return nil, errors.Join(errStale, err)
@@ -139,4 +139,20 @@ func appendHeaders(b []byte, in http.Header, extra []proxy.Field) []byte {
 
 func appendField(b []byte, k, v string) []byte {
 	return append(append(append(append(b, k...), ": "...), v...), "\r\n"...)
+}
+
+// afterFuncer is a context that schedules functions on its own end, as
+// context.AfterFunc documents (the router's HTTP/1.1 server's is one).
+type afterFuncer interface {
+	AfterFunc(func()) func() bool
+}
+
+// afterFunc is context.AfterFunc, calling ctx's own AfterFunc directly
+// when it has one: context.AfterFunc would wrap it in a context of its own
+// (about five allocations per request).
+func afterFunc(ctx context.Context, f func()) func() bool {
+	if a, ok := ctx.(afterFuncer); ok {
+		return a.AfterFunc(f)
+	}
+	return context.AfterFunc(ctx, f)
 }

@@ -1,0 +1,158 @@
+package h1
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// reqCtx is the context of a connection's requests, reused from one
+// request to the next (begin, end). It is cancelled when the handler
+// returns, when the base context ends, and when the client goes away
+// while the handler waits: the connection is watched for that only once
+// someone asks (Done, AfterFunc) and the request's body has been read,
+// so a handler that never waits costs no watcher. Its Value and Deadline
+// are the base context's; context.Cause reports the base's cause once it
+// ended, else Err.
+type reqCtx struct {
+	base context.Context
+	c    *conn
+
+	mu   sync.Mutex // guards the fields below
+	live bool       // a request is being served
+	done chan struct{}
+	err  error
+	fns  []afterFunc
+	// lastID numbers AfterFunc registrations, never reused on the
+	// connection, so a stop kept past its request removes nothing else.
+	lastID uint64
+	// watchWanted: Done or AfterFunc was called; bodyRead: the body was
+	// read whole; watching: the watcher runs.
+	watchWanted, bodyRead, watching bool
+}
+
+// afterFunc is a function registered with AfterFunc.
+type afterFunc struct {
+	id uint64
+	f  func()
+}
+
+func (c *reqCtx) Deadline() (time.Time, bool) { return c.base.Deadline() }
+func (c *reqCtx) Value(key any) any           { return c.base.Value(key) }
+
+func (c *reqCtx) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *reqCtx) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.err != nil {
+			close(c.done)
+		}
+	}
+	c.wantWatchLocked()
+	return c.done
+}
+
+// AfterFunc is what context.AfterFunc uses for this context: f runs in
+// its own goroutine once the context is cancelled.
+func (c *reqCtx) AfterFunc(f func()) func() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		go f()
+		return func() bool { return false }
+	}
+	c.lastID++
+	id := c.lastID
+	c.fns = append(c.fns, afterFunc{id: id, f: f})
+	c.wantWatchLocked()
+	return func() bool { return c.stop(id) }
+}
+
+// stop unregisters function id; false if it ran or was stopped already.
+func (c *reqCtx) stop(id uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, a := range c.fns {
+		if a.id == id {
+			last := len(c.fns) - 1
+			copy(c.fns[i:], c.fns[i+1:])
+			c.fns[last] = afterFunc{} // drop the function
+			c.fns = c.fns[:last]
+			return true
+		}
+	}
+	return false
+}
+
+// begin starts a request: not cancelled, no watcher yet.
+// bodyRead tells whether the request has no body left to read.
+func (c *reqCtx) begin(bodyRead bool) {
+	c.mu.Lock()
+	c.live, c.done, c.err = true, nil, nil
+	clear(c.fns)
+	c.fns = c.fns[:0]
+	c.watchWanted, c.bodyRead, c.watching = false, bodyRead, false
+	c.mu.Unlock()
+	if err := c.base.Err(); err != nil {
+		c.cancel(err)
+	}
+}
+
+// end cancels the request's context; it stays cancelled until the next
+// begin. It reports whether a watcher was started.
+func (c *reqCtx) end() bool {
+	c.cancel(context.Canceled)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.live = false
+	return c.watching
+}
+
+// cancel cancels the request in flight, if any, with err.
+func (c *reqCtx) cancel(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.live || c.err != nil {
+		return
+	}
+	c.err = err
+	if c.done != nil {
+		close(c.done)
+	}
+	for _, a := range c.fns {
+		go a.f()
+	}
+	clear(c.fns)
+	c.fns = c.fns[:0]
+}
+
+// bodyDone records that the body was read whole: the watcher may start.
+func (c *reqCtx) bodyDone() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.bodyRead = true
+	if c.watchWanted {
+		c.startWatchLocked()
+	}
+}
+
+func (c *reqCtx) wantWatchLocked() {
+	c.watchWanted = true
+	if c.bodyRead {
+		c.startWatchLocked()
+	}
+}
+
+func (c *reqCtx) startWatchLocked() {
+	if c.watching || !c.live || c.err != nil {
+		return
+	}
+	c.watching = c.c.startWatch()
+}

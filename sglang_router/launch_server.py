@@ -65,13 +65,18 @@ def router_parser(add_help: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
-def find_free_ports(base: int, count: int, host: str = "127.0.0.1") -> List[int]:
-    """`count` ports from `base` upward that can be bound right now."""
+def find_free_ports(base: int, count: int, host: str = "127.0.0.1", skip: Sequence[int] = ()) -> List[int]:
+    """`count` ports from `base` upward that can be bound right now, other
+    than those in `skip` (the router's own port: it is bound only after the
+    servers start, so it still looks free)."""
     ports: List[int] = []
     port = base
     while len(ports) < count:
         if port > 65535:
             raise RuntimeError(f"no {count} free ports at or above {base}")
+        if port in skip:
+            port += 1
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
                 s.bind((host, port))
@@ -80,6 +85,13 @@ def find_free_ports(base: int, count: int, host: str = "127.0.0.1") -> List[int]
                 pass
         port += 1
     return ports
+
+
+def _router_ports(server: argparse.Namespace) -> List[int]:
+    """The port the router will listen on (SGLang's --port), which the
+    servers must not take."""
+    port = getattr(server, "port", None)
+    return [int(port)] if port else []
 
 
 def _client_host(host: str) -> str:
@@ -109,7 +121,7 @@ def launch_sglang(base_port: int, argv: Sequence[str], launched: Launched) -> ar
     dp = int(getattr(server, "dp_size", 1) or 1)
     tp = int(getattr(server, "tp_size", 1) or 1)
     host = getattr(server, "host", "127.0.0.1")
-    for i, port in enumerate(find_free_ports(base_port, dp)):
+    for i, port in enumerate(find_free_ports(base_port, dp, skip=_router_ports(server))):
         # argparse keeps the last occurrence, so these override the user's values.
         cmd = [sys.executable, "-m", "sglang.launch_server", *argv,
                "--port", str(port), "--dp-size", "1", "--base-gpu-id", str(i * tp)]
@@ -151,7 +163,7 @@ def launch_sim(base_port: int, argv: Sequence[str], launched: Launched) -> argpa
     # a port; without it, --dp-size separate servers (as launch_sglang starts).
     servers, ranks = (1, server.dp_size) if server.enable_dp_attention else (server.dp_size, 1)
     sim = Simulator(workers=servers, dp_size=ranks, host=_client_host(server.host), time_scale=server.time_scale,
-                    model=model, base_port=find_free_ports(base_port, 1)[0] if servers == 1 else 0)
+                    model=model, base_port=find_free_ports(base_port, 1, skip=_router_ports(server))[0] if servers == 1 else 0)
     sim.serve_in_background()
     for url in sim.urls:
         launched.append((url, sim))

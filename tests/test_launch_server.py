@@ -79,6 +79,14 @@ def test_find_free_ports_skips_taken_ones():
     assert base not in ports and len(set(ports)) == 2 and min(ports) > base
 
 
+def test_find_free_ports_leaves_the_routers_port():
+    # The router binds its port after the servers start, so that port looks
+    # free; a server must not take it (the router would then refuse the
+    # server as its own address).
+    base = pick_free_port()
+    assert find_free_ports(base, 2, skip=[base, base + 1]) == find_free_ports(base + 2, 2)
+
+
 @pytest.mark.skipif(importlib.util.find_spec("sglang") is not None, reason="sglang is installed")
 def test_without_sglang_says_what_to_install(tmp_path):
     proc = subprocess.run(

@@ -106,8 +106,12 @@ bench-routing: $(BIN)
 	$(BIN) bench-routing -out out
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./go/reqbody
-	$(GO) test -run '^$$' -fuzz FuzzRequest -fuzztime 60s ./go/h1
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./go/reqbody
+	$(GO) test -run '^$$' -fuzz '^FuzzParseLong$$' -fuzztime 60s ./go/reqbody
+	$(GO) test -run '^$$' -fuzz '^FuzzInjectBootstrap$$' -fuzztime 30s ./go/reqbody
+	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime 60s ./go/h1
+	$(GO) test -run '^$$' -fuzz '^FuzzAnswer$$' -fuzztime 60s ./go/upstream
+	$(GO) test -run '^$$' -fuzz '^FuzzInsertMatched$$' -fuzztime 30s ./go/radix
 
 clean:
 	rm -rf bin build dist *.egg-info sglang_router/lib/*.so sglang_router/lib/*.h sglang_router/_spec.json $(VENV)

@@ -78,6 +78,7 @@ func (c *conn) serve() { c.loop(true) }
 // loop serves requests until the connection ends, or until the watcher
 // of the last request takes over (see afterWatch).
 func (c *conn) loop(first bool) {
+	defer c.survive()
 	for ; ; first = false {
 		if !c.readRequest(first) {
 			c.close()
@@ -94,6 +95,26 @@ func (c *conn) loop(first bool) {
 		} else if !c.afterWatch() {
 			return
 		}
+	}
+}
+
+// survive ends the connection when something outside a handler panicked
+// on it (the parser, or the net.Conn itself): the router runs inside a
+// user's Python process, which a panic would kill. Only the socket is
+// closed and forgotten: the connection's state may be half-changed, so
+// nothing else of it is touched.
+func (c *conn) survive() {
+	p := recover()
+	if p == nil {
+		return
+	}
+	buf := make([]byte, 64<<10)
+	buf = buf[:runtime.Stack(buf, false)]
+	c.srv.logf("h1: panic on connection from %s: %v\n%s", c.remoteAddr, p, buf)
+	c.srv.remove(c)
+	c.state.Store(stateClosed)
+	if c.nc != nil {
+		_ = c.nc.Close()
 	}
 }
 

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -598,3 +600,57 @@ func h2cOnly() *http.Protocols {
 	p.SetUnencryptedHTTP2(true)
 	return p
 }
+
+// panicListener hands out connections whose Read panics: a fault outside
+// any handler.
+type panicListener struct{ net.Listener }
+
+type panicConn struct{ net.Conn }
+
+func (panicConn) Read([]byte) (int, error) { panic("broken connection") }
+
+func (l panicListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return panicConn{c}, nil
+}
+
+func TestPanicOutsideHandlerClosesOnlyThatConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged strings.Builder
+	var mu sync.Mutex
+	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}),
+		ErrorLog: log.New(writerFunc(func(b []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return logged.Write(b)
+		}), "", 0)}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(panicListener{ln}) }()
+	defer func() {
+		_ = s.Close()
+		<-served
+	}()
+	for i := 0; i < 2; i++ { // the server goes on accepting after the first
+		rc := dial(t, ln.Addr().String())
+		rc.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		// Closed with the request unread: EOF or a reset, never an answer.
+		if b, err := rc.br.ReadByte(); err == nil {
+			t.Fatalf("connection %d: got %q after the panic, want it closed", i, b)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logged.String(), "broken connection") {
+		t.Errorf("panic not logged: %q", logged.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/sgl-project/sglang-router-go/go/hdr"
 )
 
 // reqError is a request the server refuses: it answers status with msg
@@ -137,13 +139,13 @@ func canonical(name string) string {
 	}
 	if len(name) <= 64 {
 		var buf [64]byte
-		b := appendCanonical(buf[:0], name)
+		b := hdr.AppendCanonical(buf[:0], name)
 		if k, ok := commonKeys[string(b)]; ok {
 			return k
 		}
 		return string(b)
 	}
-	return string(appendCanonical(nil, name))
+	return string(hdr.AppendCanonical(nil, name))
 }
 
 func isCanonical(name string) bool {
@@ -158,32 +160,10 @@ func isCanonical(name string) bool {
 	return true
 }
 
-func appendCanonical(b []byte, name string) []byte {
-	upper := true
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case upper && 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
-		case !upper && 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
-		}
-		b = append(b, c)
-		upper = c == '-'
-	}
-	return b
-}
-
 // commonKeys interns the header names clients commonly send lower-cased
 // (HTTP/2-minded clients do).
-var commonKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{"Host", "User-Agent", "Accept", "Accept-Encoding", "Content-Type", "Content-Length",
-		"Connection", "Authorization", "X-Request-Id", "Transfer-Encoding", "Expect", "Origin", "Cookie", "Traceparent"} {
-		m[k] = k
-	}
-	return m
-}()
+var commonKeys = hdr.Interned("Host", "User-Agent", "Accept", "Accept-Encoding", "Content-Type", "Content-Length",
+	"Connection", "Authorization", "X-Request-Id", "Transfer-Encoding", "Expect", "Origin", "Cookie", "Traceparent")
 
 // validToken reports whether s is a non-empty RFC 9110 token.
 func validToken(s string) bool {

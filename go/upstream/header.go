@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"unsafe"
+
+	"github.com/sgl-project/sglang-router-go/go/hdr"
 )
 
 // readHeaders reads header lines up to the empty line into r.Header. The
@@ -34,7 +36,7 @@ func (cn *conn) readHeaders(r *http.Response) error {
 			return fmt.Errorf("malformed header line %q", truncate(line))
 		}
 		ks := len(buf)
-		buf = appendCanonical(buf, line[:colon])
+		buf = hdr.AppendCanonical(buf, line[:colon])
 		vs := len(buf)
 		buf = append(buf, bytes.Trim(line[colon+1:], " \t")...)
 		spans = append(spans, span{ks, vs, len(buf)})
@@ -69,30 +71,7 @@ func makeHeader(buf []byte, spans []span) http.Header {
 	return h
 }
 
-// appendCanonical appends key in canonical form: the first letter and
-// every letter after a hyphen upper case, the others lower case.
-func appendCanonical(b, key []byte) []byte {
-	upper := true
-	for _, c := range key {
-		switch {
-		case upper && 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
-		case !upper && 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
-		}
-		b = append(b, c)
-		upper = c == '-'
-	}
-	return b
-}
-
 // commonKeys interns the header names workers send, so they cost nothing.
-var commonKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{"Content-Type", "Content-Length", "Date", "Server", "Connection", "Keep-Alive",
-		"Transfer-Encoding", "Cache-Control", "X-Request-Id", "Content-Encoding", "Vary", "Access-Control-Allow-Origin",
-		"X-Accel-Buffering", "Trailer", "Location", "Www-Authenticate", "Retry-After"} {
-		m[k] = k
-	}
-	return m
-}()
+var commonKeys = hdr.Interned("Content-Type", "Content-Length", "Date", "Server", "Connection", "Keep-Alive",
+	"Transfer-Encoding", "Cache-Control", "X-Request-Id", "Content-Encoding", "Vary", "Access-Control-Allow-Origin",
+	"X-Accel-Buffering", "Trailer", "Location", "Www-Authenticate", "Retry-After")

@@ -10,24 +10,6 @@ import (
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // pollAll records a /get_load answer of own in-flight count + extra on
 // every worker.
 func pollAll(ws []*worker.Worker, extra int64) {
@@ -37,7 +19,7 @@ func pollAll(ws []*worker.Worker, extra int64) {
 }
 
 func TestSoloNeedsAWindowOfCleanObservations(t *testing.T) {
-	clk := &fakeClock{now: time.Unix(1000, 0)}
+	clk := &testClock{now: time.Unix(1000, 0)}
 	s := newSolo(clk.Now)
 	ws := pool(t, 3, 5, 0)
 	pollAll(ws, 0)
@@ -55,7 +37,7 @@ func TestSoloNeedsAWindowOfCleanObservations(t *testing.T) {
 }
 
 func TestSoloFailsToNotAlone(t *testing.T) {
-	clk := &fakeClock{now: time.Unix(1000, 0)}
+	clk := &testClock{now: time.Unix(1000, 0)}
 	cases := []struct {
 		name string
 		poll func(ws []*worker.Worker)
@@ -91,7 +73,7 @@ func TestSoloFailsToNotAlone(t *testing.T) {
 }
 
 func TestSoloToleratesPollSkew(t *testing.T) {
-	clk := &fakeClock{now: time.Unix(1000, 0)}
+	clk := &testClock{now: time.Unix(1000, 0)}
 	s := newSolo(clk.Now)
 	ws := pool(t, 8, 8)
 	// 1 per worker + 16/4 = 6 unseen requests are within the slack...
@@ -111,8 +93,8 @@ func TestSoloToleratesPollSkew(t *testing.T) {
 // watchedCacheAware returns a CacheAware on a fake clock that has watched
 // ws for a whole soloWindow, every worker polled at its in-flight count
 // plus extra (0: alone).
-func watchedCacheAware(ws []*worker.Worker, extra int64) (*CacheAware, *fakeClock) {
-	clk := &fakeClock{now: time.Unix(1000, 0)}
+func watchedCacheAware(ws []*worker.Worker, extra int64) (*CacheAware, *testClock) {
+	clk := &testClock{now: time.Unix(1000, 0)}
 	o := DefaultOptions()
 	o.Clock = clk.Now
 	p := NewCacheAware(o)
@@ -167,7 +149,7 @@ func TestSoloReplicasUnderLoadAreNotAlone(t *testing.T) {
 		{8, 1, false}, {8, 30, false},
 	} {
 		t.Run(fmt.Sprintf("%d replicas %d each", c.replicas, c.perWorker), func(t *testing.T) {
-			clk := &fakeClock{now: time.Unix(1000, 0)}
+			clk := &testClock{now: time.Unix(1000, 0)}
 			s := newSolo(clk.Now)
 			loads := make([]int, 8)
 			for i := range loads {

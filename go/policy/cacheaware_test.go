@@ -35,7 +35,7 @@ func runCacheCase(t *testing.T, c cacheCase, newPolicy func(Options) interface {
 	TreeSizer
 }) {
 	rec := &recorder{}
-	clk := &testClock{now: time.Unix(1e9, 0)}
+	clk := &testClock{now: time.Unix(1e9, 0), step: time.Second}
 	o := DefaultOptions()
 	o.Observer, o.Clock = rec, clk.Now
 	if c.opts != nil {

@@ -60,17 +60,25 @@ func (r *recorder) last() string {
 	return r.events[len(r.events)-1]
 }
 
-// testClock is a manual clock advancing one second per reading.
+// testClock is a clock tests move by hand (advance), and that moves by
+// step at each reading.
 type testClock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu   sync.Mutex
+	now  time.Time
+	step time.Duration
 }
 
 func (c *testClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.now = c.now.Add(time.Second)
+	c.now = c.now.Add(c.step)
 	return c.now
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 func urlOf(w *worker.Worker) string {

@@ -54,7 +54,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("%v: ParseEditShared = %#v, %v; Parse = %#v, %v", route, shared, serr, got, err)
 			}
 			got, err = Parse(route, body, false)
-			want.Text = ""
+			want.Text, want.Follow = "", FollowNone
 			if (err == nil) != (wantErr == nil) || got != want {
 				t.Fatalf("%v: Parse without text = %#v, %v; want %#v", route, got, err, want)
 			}

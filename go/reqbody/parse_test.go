@@ -116,10 +116,16 @@ func TestParse(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Parse: %v", err)
 				}
+				// Follow is held to the reference here, and by TestFollow.
+				ref, _ := refParse(tc.route, []byte(tc.body))
+				if got.Follow != ref.Follow {
+					t.Errorf("Follow = %d, reference %d", got.Follow, ref.Follow)
+				}
+				got.Follow, ref.Follow = FollowNone, FollowNone
 				if got != tc.want {
 					t.Errorf("Parse = %#v\nwant    %#v", got, tc.want)
 				}
-				if ref, _ := refParse(tc.route, []byte(tc.body)); ref != tc.want {
+				if ref != tc.want {
 					t.Errorf("reference = %#v (test or reference is wrong)", ref)
 				}
 				noText, err := Parse(tc.route, []byte(tc.body), false)

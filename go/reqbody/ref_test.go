@@ -21,7 +21,7 @@ func refParse(route Route, body []byte) (Info, error) {
 	if err := json.Unmarshal(body, &top); err != nil {
 		panic("json.Valid accepted what Unmarshal rejects: " + err.Error())
 	}
-	return Info{
+	info := Info{
 		Text:               refText(route, top),
 		Stream:             string(top["stream"]) == "true",
 		ReturnLogprob:      string(top["return_logprob"]) == "true",
@@ -30,7 +30,39 @@ func refParse(route Route, body []byte) (Info, error) {
 		RID:                refStringOrEmpty(top["rid"]),
 		PreviousResponseID: refStringOrEmpty(top["previous_response_id"]),
 		Session:            refSession(top),
-	}, nil
+	}
+	info.Follow = refFollow(route, top, info)
+	return info, nil
+}
+
+// refFollow is Info.Follow by encoding/json: a non-empty text of a single
+// request continues by a message (chat with a "messages" list) or by the
+// answer itself (a string "prompt" of /v1/completions; the string "text",
+// or without a usable "text" the string "prompt", of /generate).
+func refFollow(route Route, top map[string]json.RawMessage, info Info) Follow {
+	if info.Text == "" || info.BatchSize > 0 {
+		return FollowNone
+	}
+	switch route {
+	case ChatCompletions:
+		if refKind(top["messages"]) == '[' {
+			return FollowMessage
+		}
+	case Completions:
+		if refKind(top["prompt"]) == '"' {
+			return FollowText
+		}
+	case Generate:
+		for _, k := range []string{"text", "prompt"} {
+			if refUsable(top[k]) {
+				if refKind(top[k]) == '"' {
+					return FollowText
+				}
+				return FollowNone
+			}
+		}
+	}
+	return FollowNone
 }
 
 func refStringOrEmpty(raw json.RawMessage) string {

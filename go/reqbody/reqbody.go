@@ -93,6 +93,10 @@ type Info struct {
 	// PreviousResponseID is the top-level "previous_response_id" when it is
 	// a string (a Responses request continuing a stored response), else "".
 	PreviousResponseID string
+	// Follow says how Text continues when the answer to this request is
+	// sent back as the next turn (see Follow); FollowNone unless Parse
+	// was asked for the text.
+	Follow Follow
 }
 
 // Parse validates body as a single JSON object (whitespace around it
@@ -168,6 +172,7 @@ func parse(route Route, body []byte, opts scanOpts, needText bool) (Info, fields
 	}
 	if needText {
 		info.Text = routingText(route, &f)
+		info.Follow = follow(route, &f, &info)
 	}
 	return info, f, nil
 }

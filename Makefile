@@ -112,6 +112,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime 60s ./go/h1
 	$(GO) test -run '^$$' -fuzz '^FuzzAnswer$$' -fuzztime 60s ./go/upstream
 	$(GO) test -run '^$$' -fuzz '^FuzzInsertMatched$$' -fuzztime 30s ./go/radix
+	$(GO) test -run '^$$' -fuzz '^FuzzCapture$$' -fuzztime 60s ./go/answer
 
 clean:
 	rm -rf bin build dist *.egg-info sglang_router/lib/*.so sglang_router/lib/*.h sglang_router/_spec.json $(VENV)

@@ -20,8 +20,14 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 type Delivery struct {
 	Bytes int64
 	// FirstByte is called once, just after the first body bytes were
-	// written (for time to first token); it may be nil.
+	// written (for time to first token; for an event stream, after they
+	// were flushed); it may be nil.
 	FirstByte func()
+	// Tap, when set, is called with every piece of the body written to
+	// the client, in order, after it was written (and flushed, for an
+	// event stream): what the client got, nothing more. The bytes are the
+	// copy buffer's: Tap must not keep them.
+	Tap func(p []byte)
 }
 
 // WriteResponse writes resp's status, headers (hop-by-hop removed) and body
@@ -54,7 +60,7 @@ func copyBody(w http.ResponseWriter, body io.Reader, d *Delivery) error {
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return ErrClientGone
 			}
-			d.wrote(n)
+			d.wrote(buf[:n])
 		}
 		if rerr == io.EOF {
 			return nil
@@ -65,15 +71,18 @@ func copyBody(w http.ResponseWriter, body io.Reader, d *Delivery) error {
 	}
 }
 
-// wrote accounts n bytes written to the client.
-func (d *Delivery) wrote(n int) {
+// wrote accounts p, written to the client.
+func (d *Delivery) wrote(p []byte) {
 	if d == nil {
 		return
 	}
 	if d.Bytes == 0 && d.FirstByte != nil {
 		d.FirstByte()
 	}
-	d.Bytes += int64(n)
+	d.Bytes += int64(len(p))
+	if d.Tap != nil {
+		d.Tap(p)
+	}
 }
 
 // shareHeaders is CopyHeaders for an answer's headers, which nothing else

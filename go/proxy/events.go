@@ -30,10 +30,10 @@ func copyEvents(w http.ResponseWriter, body io.Reader, d *Delivery) error {
 			if _, werr := w.Write(buf[:end]); werr != nil {
 				return ErrClientGone
 			}
-			d.wrote(end)
 			if err := rc.Flush(); err != nil {
 				return ErrClientGone
 			}
+			d.wrote(buf[:end])
 		}
 		held = copy(buf, buf[end:n])
 		if rerr == io.EOF {

@@ -54,7 +54,9 @@ func TestEventsAreRelayedWholeLinesAtATime(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &flushes{ResponseRecorder: httptest.NewRecorder()}
-			var d Delivery
+			var tapped strings.Builder
+			firstAt := -1
+			d := Delivery{Tap: func(p []byte) { tapped.Write(p) }, FirstByte: func() { firstAt = len(w.seen) }}
 			err := copyEvents(w, &chunks{parts: append([]string(nil), tc.parts...), err: tc.end}, &d)
 			if err != tc.err {
 				t.Fatalf("err %v, want %v", err, tc.err)
@@ -64,6 +66,12 @@ func TestEventsAreRelayedWholeLinesAtATime(t *testing.T) {
 			}
 			if d.Bytes != int64(w.Body.Len()) {
 				t.Errorf("counted %d bytes, wrote %d", d.Bytes, w.Body.Len())
+			}
+			if tapped.String() != w.Body.String() {
+				t.Errorf("tapped %q, the client got %q", tapped.String(), w.Body.String())
+			}
+			if firstAt != 1 {
+				t.Errorf("FirstByte fired after %d flushes, want 1", firstAt)
 			}
 		})
 	}

@@ -79,6 +79,21 @@ func TestWriteResponseStatesTheWorkersContentLength(t *testing.T) {
 	}
 }
 
+func TestWriteResponseTapsTheWholeBody(t *testing.T) {
+	body := strings.Repeat("0123456789", 10<<10) // several copy buffers
+	resp := &http.Response{StatusCode: 200, Header: http.Header{}, ContentLength: -1, Body: io.NopCloser(strings.NewReader(body))}
+	var tapped strings.Builder
+	firsts := 0
+	d := Delivery{Tap: func(p []byte) { tapped.Write(p) }, FirstByte: func() { firsts++ }}
+	rec := httptest.NewRecorder()
+	if err := WriteResponse(rec, resp, &d); err != nil {
+		t.Fatal(err)
+	}
+	if tapped.String() != body || rec.Body.String() != body || firsts != 1 || d.Bytes != int64(len(body)) {
+		t.Errorf("tapped %d bytes, client got %d, counted %d, FirstByte %d times", tapped.Len(), rec.Body.Len(), d.Bytes, firsts)
+	}
+}
+
 // Without a Plain sender (and for https workers) net/http sends: extra
 // fields replace the client's headers of the same name, hop-by-hop ones
 // are dropped, and the body arrives whole.

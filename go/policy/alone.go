@@ -67,6 +67,13 @@ func (s *solo) alone(cands []*worker.Worker) bool {
 	return time.Duration(now-since) >= soloWindow
 }
 
+// isAlone is alone's verdict as of the latest observation, without
+// making one.
+func (s *solo) isAlone() bool {
+	since := s.since.Load()
+	return since != 0 && time.Duration(s.now().UnixNano()-since) >= soloWindow
+}
+
 // seesOthers reports whether some candidate is unpolled or the
 // candidates carry clearly more requests than this router sent them.
 func seesOthers(cands []*worker.Worker) bool {

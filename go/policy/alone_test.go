@@ -30,9 +30,16 @@ func TestSoloNeedsAWindowOfCleanObservations(t *testing.T) {
 	if s.alone(ws) {
 		t.Fatal("alone before the window passed")
 	}
+	if s.isAlone() {
+		t.Fatal("isAlone before the window passed")
+	}
 	clk.advance(time.Nanosecond)
-	if !s.alone(ws) {
+	if !s.isAlone() || !s.alone(ws) {
 		t.Fatal("not alone after a window of clean observations")
+	}
+	pollAll(ws, 6)
+	if s.alone(ws) || s.isAlone() {
+		t.Fatal("alone with another router's traffic")
 	}
 }
 

@@ -174,6 +174,17 @@ func (p *CacheAware) Decide(cands []*worker.Worker, req Request) (*worker.Worker
 	return w, why
 }
 
+// RecordAnswer records text, a request's text continued by the answer
+// worker sent, as held by worker: the next turn, which resends that
+// answer, then matches worker. The tree's budgets bound it like any
+// insert. Before this, a turn with a long previous answer and a short
+// question matched only the text earlier requests carried, fell under
+// the threshold and was routed as a miss.
+func (p *CacheAware) RecordAnswer(worker, text string) { p.tree.Insert(text, worker) }
+
+// Alone reports whether the router takes itself to be alone (see solo).
+func (p *CacheAware) Alone() bool { return p.solo.isAlone() }
+
 // choose applies the rules; a match it makes is kept in seen.
 func (p *CacheAware) choose(cands []*worker.Worker, req Request, seen *radix.Result) (*worker.Worker, Reason) {
 	if req.Session != "" {

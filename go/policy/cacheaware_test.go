@@ -2,6 +2,7 @@ package policy
 
 import (
 	"cmp"
+	"fmt"
 	"context"
 	"maps"
 	"slices"
@@ -327,5 +328,44 @@ func TestCacheAwareEvictsWhenAnInsertCrossesTheMemoryBudget(t *testing.T) {
 			t.Fatalf("the tree stayed at %d bytes, above the high-water mark of its %d-byte budget", p.tree.Bytes(), budget)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestCacheAwareRecordAnswer: a follow-up turn that resends a long answer
+// with a short question matches the worker that wrote the answer once it
+// was recorded, and falls under the threshold (a miss) when it was not.
+func TestCacheAwareRecordAnswer(t *testing.T) {
+	turn1 := "You are a coding assistant. How do I reverse a list?"
+	answer := strings.Repeat("Use slices.Reverse, which reverses in place. ", 20)
+	turn2 := turn1 + " " + answer + " And a string?"
+	for _, record := range []bool{false, true} {
+		p := NewCacheAware(DefaultOptions())
+		ws := pool(t, 0, 0, 0, 0)
+		first, _ := p.Decide(ws, Request{Text: turn1})
+		if record {
+			p.RecordAnswer(first.URL(), turn1+" "+answer)
+		}
+		w, why := p.Decide(ws, Request{Text: turn2})
+		switch {
+		case record && (w != first || why != CacheHit):
+			t.Errorf("recorded: turn 2 went to %s (%s), want %s by cache_hit", w.URL(), why, first.URL())
+		case !record && why != CacheMiss:
+			t.Errorf("not recorded: turn 2 was a %s, want cache_miss (the test's premise)", why)
+		}
+	}
+}
+
+// TestCacheAwareRecordAnswerRespectsTheMemoryBudget: answers are inserts
+// like any other, evicted back under the tree's budget.
+func TestCacheAwareRecordAnswerRespectsTheMemoryBudget(t *testing.T) {
+	o := DefaultOptions()
+	o.MaxTreeMemory = 256 << 10
+	p := NewCacheAware(o)
+	for i := range 200 {
+		p.RecordAnswer("http://w0", fmt.Sprintf("%d %s", i, strings.Repeat("answer ", 1000)))
+		p.tree.EvictMemory()
+	}
+	if b := p.tree.Bytes(); b > o.MaxTreeMemory {
+		t.Errorf("tree holds %d bytes, budget %d", b, o.MaxTreeMemory)
 	}
 }

@@ -47,6 +47,24 @@ type TreeSizer interface {
 	TreeSizes() map[string]int
 }
 
+// AnswerRecorder is implemented by policies that learn from the answers
+// the router relays (cache_aware): a worker's engine caches its own
+// output, so once it answered, the request's text continued by the answer
+// is what the next turn of that conversation will find there.
+type AnswerRecorder interface {
+	// RecordAnswer records text as held by the worker whose URL is
+	// worker, within the policy's memory bounds.
+	RecordAnswer(worker, text string)
+}
+
+// Soloist is implemented by policies that detect whether this router is
+// the only one sending to its workers (cache_aware, see solo).
+type Soloist interface {
+	// Alone reports what the latest observations showed, without making
+	// one.
+	Alone() bool
+}
+
 // Reason says why a policy picked a worker. The router reports it in the
 // decision headers and in sgl_router_routing_decisions_total.
 type Reason uint8

@@ -2,8 +2,8 @@ package policy
 
 import (
 	"cmp"
-	"fmt"
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"

@@ -139,6 +139,8 @@ INVALID = [
     ({"cache_threshold": 2}, "cache_threshold"),
     ({"balance_rel_threshold": 0.5}, "balance_rel_threshold"),
     ({"max_payload_size": 0}, "max_payload_size"),
+    ({"max_answer_insert_bytes": -1}, "max_answer_insert_bytes: -1 must be between 0 (off) and 67108864"),
+    ({"max_answer_insert_bytes": 64 * 1024 * 1024 + 1}, "max_answer_insert_bytes"),
     ({"policy": "fastest"}, "policy"),
     ({"log_level": "loud"}, "log_level"),
     ({"worker_urls": ["ftp://x:1"]}, "worker_urls"),

@@ -50,7 +50,7 @@ NEW_KEYWORDS = {
     "cb_success_threshold", "cb_timeout_duration_secs", "disable_circuit_breaker",
     "health_failure_threshold", "health_success_threshold", "health_check_timeout_secs",
     "json_log", "shutdown_grace_period_secs", "admin_api_key", "client_api_keys", "max_tree_memory_mb",
-    "session_header", "decision_headers", "load_poll_interval_ms",
+    "session_header", "decision_headers", "load_poll_interval_ms", "max_answer_insert_bytes",
     "body_read_timeout_secs", "header_read_timeout_secs", "max_buffered_body_bytes", "stall_timeout_secs",
 }
 

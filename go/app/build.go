@@ -226,6 +226,7 @@ func routerOptions(cfg config.Config) router.Options {
 		AdminAPIKey:        cfg.AdminAPIKey,
 		ClientAPIKeys:      cfg.ClientAPIKeys,
 		DefaultModel:       cfg.DefaultModel,
+		MaxAnswerInsert:    cfg.MaxAnswerInsertBytes,
 	}
 }
 

@@ -333,12 +333,18 @@ func urls(ws []*worker.Worker) []string {
 
 // sampleGauges refreshes the state gauges: active workers, load range,
 // per-worker health, load, running requests, circuit state and tree size (0 for a worker the
-// tree has not seen yet). It runs before every scrape and is safe for
+// tree has not seen yet), and whether some cache_aware policy takes the router to be alone. It runs before every scrape and is safe for
 // concurrent use: each gauge is set atomically.
 func (a *App) sampleGauges() {
 	now := time.Now()
 	active, maxL, minL := 0, int64(0), int64(-1)
+	alone := false
 	for _, p := range a.pools {
+		for _, pol := range p.Policies() {
+			if s, ok := pol.(policy.Soloist); ok && s.Alone() {
+				alone = true
+			}
+		}
 		for _, w := range p.Registry.Snapshot() {
 			load := w.Load()
 			a.metrics.SetWorkerHealth(w.URL(), w.Healthy())
@@ -358,6 +364,7 @@ func (a *App) sampleGauges() {
 	}
 	a.metrics.SetActiveWorkers(active)
 	a.metrics.SetLoadRange(maxL, max(minL, 0))
+	a.metrics.SetCacheAwareAlone(alone)
 }
 
 // sampleTreeSizes sets each worker's tree-size gauge from the trees of

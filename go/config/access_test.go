@@ -107,3 +107,28 @@ func TestSessionHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxAnswerInsertBytes(t *testing.T) {
+	c, err := Parse([]byte(`{}`))
+	if err != nil || c.MaxAnswerInsertBytes != 65536 {
+		t.Fatalf("default: %d %v", c.MaxAnswerInsertBytes, err)
+	}
+	for _, ok := range []string{"0", "1", "67108864"} {
+		if _, err := Parse([]byte(`{"max_answer_insert_bytes":` + ok + `}`)); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"-1", "67108865"} {
+		_, err := Parse([]byte(`{"max_answer_insert_bytes":` + bad + `}`))
+		if err == nil || !strings.Contains(err.Error(), "max_answer_insert_bytes: "+bad+" must be between 0 (off) and 67108864") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+	c, err = ParseArgs(strings.Fields("--worker-urls http://w:1 --max-answer-insert-bytes 0"))
+	if err != nil || c.MaxAnswerInsertBytes != 0 {
+		t.Errorf("flag: %d %v", c.MaxAnswerInsertBytes, err)
+	}
+	if _, err := ParseArgs(strings.Fields("--worker-urls http://w:1 --max-answer-insert-bytes -5")); err == nil || !strings.Contains(err.Error(), "max_answer_insert_bytes") {
+		t.Errorf("negative flag: %v", err)
+	}
+}

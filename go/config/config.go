@@ -122,6 +122,11 @@ type Config struct {
 	// DecisionHeaders makes every routed response say which worker served
 	// it and why (x-sglang-router-worker, x-sglang-router-reason).
 	DecisionHeaders bool `json:"decision_headers"`
+	// MaxAnswerInsertBytes: cache_aware records each answer the router
+	// relays, up to this many bytes, as held by the worker that wrote it,
+	// so a conversation's next turn (which resends the answer) goes there;
+	// longer answers are not recorded. 0 records none.
+	MaxAnswerInsertBytes int `json:"max_answer_insert_bytes"`
 
 	// Requests.
 	MaxPayloadSize int64 `json:"max_payload_size"`
@@ -235,6 +240,7 @@ func Defaults() Config {
 		MaxTreeMemoryMB:            256,
 		SessionHeader:              "x-session-id",
 		LoadPollIntervalMs:         200,
+		MaxAnswerInsertBytes:       64 << 10,
 		MaxPayloadSize:             256 << 20,
 		BodyReadTimeoutSecs:        60,
 		HeaderReadTimeoutSecs:      10,

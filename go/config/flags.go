@@ -64,6 +64,7 @@ var flagTable = concat(
 		flag("max_tree_memory_mb", "cache_aware: memory budget of the prefix tree in MiB, node overhead included; least recently used prefixes are evicted as it fills"),
 		flag("session_header", "Request header holding a session key: requests with one stay on one worker on every router replica while it is healthy and not overloaded ('' for none; the body's user and session_params.id count too)"),
 		flag("load_poll_interval_ms", "cache_aware: milliseconds between reads of each worker's own load (/get_load), which router replicas share to agree on overloaded workers; 0: this router's in-flight counts only"),
+		flag("max_answer_insert_bytes", "cache_aware: longest answer, in bytes, recorded as held by the worker that wrote it, so a conversation's next turn (which resends it) goes there; 0: record none"),
 		flag("decision_headers", "Responses say which worker served them and why (x-sglang-router-worker, x-sglang-router-reason)"),
 		flag("max_payload_size", "Largest request body in bytes; larger ones get 413"),
 		flag("body_read_timeout_secs", "Seconds a client has to send its whole request body; slower ones get 408"),

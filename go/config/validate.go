@@ -109,6 +109,9 @@ func (c *Config) Validate() error {
 	if c.LoadPollIntervalMs < 0 || c.LoadPollIntervalMs > 3600_000 {
 		bad("load_poll_interval_ms: %d must be between 0 and 3600000", c.LoadPollIntervalMs)
 	}
+	if c.MaxAnswerInsertBytes < 0 || c.MaxAnswerInsertBytes > MaxAnswerInsertLimit {
+		bad("max_answer_insert_bytes: %d must be between 0 (off) and %d (64 MiB)", c.MaxAnswerInsertBytes, MaxAnswerInsertLimit)
+	}
 	if !headerName(c.SessionHeader) {
 		bad("session_header: %q is not a header name (letters, digits and !#$%%&'*+-.^_`|~ only)", c.SessionHeader)
 	}
@@ -228,3 +231,7 @@ func (c *Config) PolicyFor(specific string) string {
 	}
 	return c.Policy
 }
+
+// MaxAnswerInsertLimit is the largest max_answer_insert_bytes: an answer
+// being read is buffered, so this bounds what one request may hold.
+const MaxAnswerInsertLimit = 64 << 20

@@ -56,6 +56,10 @@ func (m *Metrics) build(b builder) {
 	m.cacheMisses = b.counter("sgl_router_cache_misses_total", "cache_aware picks without a usable prefix match.")
 	m.imbalanced = b.counter("sgl_router_load_balancing_events_total",
 		"Picks made by load because the pool was imbalanced.")
+	m.answers = b.counters("sgl_router_answers_total",
+		"Answers read to record in cache_aware's prefix tree, by outcome: recorded, or skipped (no text, too long, cut off).", "outcome")
+	m.alone = b.gauge("sgl_router_cache_aware_alone",
+		"1 while cache_aware sees no other router sending to its workers (it then places for balance), else 0.")
 
 	m.activeWorkers = b.gauge("sgl_router_active_workers", "Workers currently in the pool.")
 	m.maxLoad = b.gauge("sgl_router_max_load", "Highest in-flight request count among workers.")

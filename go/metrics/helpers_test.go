@@ -104,6 +104,8 @@ func callEvery(m *Metrics) {
 	m.CacheHit("w")
 	m.CacheMiss("w")
 	m.LoadImbalanced()
+	m.RecordAnswer(true)
+	m.SetCacheAwareAlone(true)
 	m.SetActiveWorkers(1)
 	m.SetLoadRange(3, 1)
 	m.SetRunning("w", 1)

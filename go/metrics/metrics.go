@@ -38,6 +38,8 @@ type Metrics struct {
 	reasons       *series[string, prometheus.Counter]    // {reason}
 
 	cacheHits, cacheMisses, imbalanced prometheus.Counter
+	answers                            *series[string, prometheus.Counter] // {outcome}
+	alone                              prometheus.Gauge
 
 	// Worker and pool state.
 	activeWorkers, maxLoad, minLoad          prometheus.Gauge

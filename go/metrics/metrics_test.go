@@ -50,6 +50,8 @@ func TestEveryFamilyHasSpecNameTypeAndLabels(t *testing.T) {
 		"sgl_router_routing_decisions_total":        {counter, "reason"},
 		"sgl_router_policy_decisions_total":         {counter, "policy,worker"},
 		"sgl_router_tree_size":                      {gauge, "worker"},
+		"sgl_router_answers_total":                  {counter, "outcome"},
+		"sgl_router_cache_aware_alone":              {gauge, ""},
 		"sgl_router_discovery_updates_total":        {counter, ""},
 		"sgl_router_discovery_workers_added":        {counter, ""},
 		"sgl_router_discovery_workers_removed":      {counter, ""},
@@ -113,6 +115,10 @@ func TestRecordedValuesAreExact(t *testing.T) {
 	m.SetWorkerLoad("http://b", 9)
 	m.SetTreeSize("http://a", 1024)
 	m.SetCircuitState("http://b", CircuitHalfOpen)
+	m.RecordAnswer(true)
+	m.RecordAnswer(true)
+	m.RecordAnswer(false)
+	m.SetCacheAwareAlone(true)
 
 	diff(t, samples(t, m), map[string]float64{
 		`sgl_router_requests_total{route="/generate"}`:                              2,
@@ -144,6 +150,9 @@ func TestRecordedValuesAreExact(t *testing.T) {
 		`sgl_router_worker_load{worker="http://b"}`:                                 9,
 		`sgl_router_tree_size{worker="http://a"}`:                                   1024,
 		`sgl_router_worker_circuit_state{worker="http://b"}`:                        2,
+		`sgl_router_answers_total{outcome="recorded"}`:                              2,
+		`sgl_router_answers_total{outcome="skipped"}`:                               1,
+		`sgl_router_cache_aware_alone`:                                              1,
 		// Unlabelled families are exported from the start.
 		`sgl_router_discovery_updates_total`:   0,
 		`sgl_router_discovery_workers_added`:   0,

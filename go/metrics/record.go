@@ -116,3 +116,16 @@ func (m *Metrics) LoadImbalanced() {
 	}
 	m.imbalanced.Inc()
 }
+
+// RecordAnswer counts an answer read to record in cache_aware's prefix
+// tree (sgl_router_answers_total): recorded, or skipped.
+func (m *Metrics) RecordAnswer(recorded bool) {
+	if m.off() {
+		return
+	}
+	outcome := "skipped"
+	if recorded {
+		outcome = "recorded"
+	}
+	m.answers.get(outcome).Inc()
+}

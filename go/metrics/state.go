@@ -8,6 +8,19 @@ func (m *Metrics) SetActiveWorkers(n int) {
 	m.activeWorkers.Set(float64(n))
 }
 
+// SetCacheAwareAlone sets whether cache_aware takes this router to be the
+// only one in front of its workers (sgl_router_cache_aware_alone).
+func (m *Metrics) SetCacheAwareAlone(alone bool) {
+	if m.off() {
+		return
+	}
+	v := 0.0
+	if alone {
+		v = 1
+	}
+	m.alone.Set(v)
+}
+
 // SetLoadRange sets the highest and lowest worker load
 // (sgl_router_max_load, sgl_router_min_load).
 func (m *Metrics) SetLoadRange(max, min int64) {

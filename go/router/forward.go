@@ -42,6 +42,9 @@ type call struct {
 	// label, when set, is the route label of the request's metrics
 	// instead of path (a path with an id in it: labels stay bounded).
 	label string
+	// answer says how to record the answer in the policy's tree (see
+	// answers.go); zero: not at all.
+	answer answerPlan
 }
 
 // route is the route label of c's metrics.
@@ -107,7 +110,10 @@ func (rt *Router) attempt(c *call, wk *worker.Worker, final bool) (reply int, f 
 // event stream.
 func (rt *Router) deliver(c *call, wk *worker.Worker, resp *http.Response) int {
 	d := proxy.Delivery{FirstByte: func() { rt.rec.RecordTTFT(c.route(), time.Since(c.start)) }}
-	return rt.delivered(c, wk, resp, proxy.WriteResponse(c.w, resp, &d))
+	record := rt.tapAnswer(c, wk, resp, &d)
+	err := proxy.WriteResponse(c.w, resp, &d)
+	record(err)
+	return rt.delivered(c, wk, resp, err)
 }
 
 // delivered settles an answer of wk that was relayed to the client and

@@ -43,6 +43,7 @@ func (nopRecorder) RecordGenerate(time.Duration)             {}
 func (nopRecorder) RecordProcessed(string)                   {}
 func (nopRecorder) RecordPolicyDecision(string, string)      {}
 func (nopRecorder) RecordRoutingDecision(string)             {}
+func (nopRecorder) RecordAnswer(bool)                        {}
 func (nopRecorder) SetRunning(string, int64)                 {}
 func (nopRecorder) RecordPDRequest(string, time.Duration)    {}
 func (nopRecorder) RecordPDPrefill(string)                   {}

@@ -106,6 +106,7 @@ func (rt *Router) attemptPD(c *call, info reqbody.Info, pre, dec *worker.Worker,
 		return 0, rt.failed(c, l.wk, l.o, l.cause())
 	}
 	rt.settle(c.id, pre, outcomeOK, nil)
+	c.answer.pre = pre
 	return rt.deliverPD(c, dec, p.dec.resp, p.pre.body, info.ReturnLogprob), failure{}
 }
 

@@ -48,6 +48,9 @@ type Options struct {
 	// DefaultModel, when set, serves requests that name no model (see
 	// resolveModel).
 	DefaultModel string
+	// MaxAnswerInsert is the longest answer, in bytes, recorded in the
+	// prefix tree of the worker that wrote it (answers.go); 0: none.
+	MaxAnswerInsert int
 }
 
 // Recorder receives what the router observes; *metrics.Metrics implements it.
@@ -69,6 +72,9 @@ type Recorder interface {
 	RecordPDPrefillError(worker string)
 	RecordPDDecodeError(worker string)
 	RecordPDStreamError(worker string)
+	// RecordAnswer counts an answer that was read for recording in a
+	// prefix tree: recorded, or not (no text, too long, cut off).
+	RecordAnswer(recorded bool)
 }
 
 // Router serves the router's HTTP API. It is safe for concurrent use.

@@ -1,0 +1,113 @@
+package router
+
+import (
+	"net/http"
+	"unsafe"
+
+	"github.com/sgl-project/sglang-router-go/go/answer"
+	"github.com/sgl-project/sglang-router-go/go/policy"
+	"github.com/sgl-project/sglang-router-go/go/proxy"
+	"github.com/sgl-project/sglang-router-go/go/reqbody"
+	"github.com/sgl-project/sglang-router-go/go/worker"
+)
+
+// Answer recording. The engine caches its own output, so once a worker
+// answered, its cache holds the request's text continued by the answer:
+// the next turn of a chat resends that answer followed by a short
+// question. Matched only against the text earlier requests carried, such
+// a turn falls under the cache threshold when the answer was long and is
+// routed as a miss, away from the worker that holds the conversation. So
+// the router reads each answer as it relays it (package answer) and, once
+// the whole answer reached the client with a 2xx status, records the
+// continued text (reqbody.Follow) in the prefix tree of the worker that
+// wrote it: in PD mode in the prefill pool's tree for the prefill worker
+// and the decode pool's for the decode worker (whichever policies record
+// answers). Nothing is recorded for a client that left, a worker error or
+// a stream that broke off, nor for answers longer than
+// Options.MaxAnswerInsert.
+
+// answerPlan is what a call needs to record its answer: set when the
+// request's text continues by its answer (see planAnswer).
+type answerPlan struct {
+	follow reqbody.Follow
+	format answer.Format
+	text   string // the request's routing text; valid while the call's body is
+	pre    *worker.Worker
+}
+
+// planAnswer notes in c how its answer continues info.Text, when answers
+// are recorded at all and the request's route and body allow it.
+func (rt *Router) planAnswer(c *call, s RouteSpec, info reqbody.Info) {
+	if rt.opts.MaxAnswerInsert <= 0 || info.Follow == reqbody.FollowNone {
+		return
+	}
+	if f := answer.FormatOf(s.Text); f != answer.None {
+		c.answer = answerPlan{follow: info.Follow, format: f, text: info.Text}
+	}
+}
+
+// answerTargets returns the policies that record the answer of c from
+// wk: wk's pool's (for PD, the decode pool's) and, in PD mode, the prefill
+// pool's for c's prefill worker.
+func (rt *Router) answerTargets(c *call, wk *worker.Worker) (out [2]answerTarget, n int) {
+	if c.answer.follow == reqbody.FollowNone {
+		return out, 0
+	}
+	add := func(p *Pool, w *worker.Worker) {
+		if p == nil || w == nil {
+			return
+		}
+		if r, ok := p.policyFor(c.model).(policy.AnswerRecorder); ok {
+			out[n] = answerTarget{r, w.URL()}
+			n++
+		}
+	}
+	if rt.PD() {
+		add(rt.prefill, c.answer.pre)
+		add(rt.decode, wk)
+	} else {
+		add(rt.regular, wk)
+	}
+	return out, n
+}
+
+type answerTarget struct {
+	rec policy.AnswerRecorder
+	url string
+}
+
+// tapAnswer sets d to read the answer of resp from wk for recording, and
+// returns the function that records it once the delivery ended with err
+// (nil if the client got all of it). Both are no-ops when nothing is to be
+// recorded.
+func (rt *Router) tapAnswer(c *call, wk *worker.Worker, resp *http.Response, d *proxy.Delivery) func(err error) {
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return func(error) {}
+	}
+	targets, n := rt.answerTargets(c, wk)
+	if n == 0 {
+		return func(error) {}
+	}
+	cp := answer.New(c.answer.format, proxy.IsEventStream(resp.Header), rt.opts.MaxAnswerInsert)
+	d.Tap = cp.Write
+	return func(err error) {
+		defer cp.Release()
+		ans, ok := cp.Answer()
+		if err != nil || !ok {
+			rt.rec.RecordAnswer(false)
+			return
+		}
+		text := continued(c.answer, ans)
+		for _, t := range targets[:n] {
+			t.rec.RecordAnswer(t.url, text)
+		}
+		rt.rec.RecordAnswer(true)
+	}
+}
+
+// continued is the request's text continued by ans, in a string of its
+// own (ans belongs to the Capture, the text may alias the request body).
+func continued(p answerPlan, ans []byte) string {
+	b := p.follow.AppendAnswer(make([]byte, 0, len(p.text)+1+len(ans)), p.text, ans)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
+}

@@ -175,3 +175,43 @@ func TestAnswersNotRecordedWhenCutOrFailed(t *testing.T) {
 		})
 	}
 }
+
+// TestAnswersRecordedInBothPDTrees: in PD mode the answer is recorded for
+// the prefill worker in the prefill pool's tree and for the decode worker
+// in the decode pool's.
+func TestAnswersRecordedInBothPDTrees(t *testing.T) {
+	opts := testOptions()
+	opts.MaxAnswerInsert = 64 << 10
+	f := newPDFixture(t, opts, 2, 2)
+	pols := [2]*policy.CacheAware{}
+	for i, p := range f.admin.pools {
+		pols[i] = policy.NewCacheAware(policy.DefaultOptions())
+		p.Policy = pols[i]
+	}
+	rec := answerCounter{recorded: new(atomic.Int64), skipped: new(atomic.Int64)}
+	client := &http.Client{Transport: proxy.NewTransport()}
+	f.rt = New(opts, Deps{Prefill: f.admin.pools[0], Decode: f.admin.pools[1], Client: client, Plain: upstream.New(upstream.Options{}), Recorder: rec, Log: zap.NewNop()})
+	srv := newFrontServer(t, f.rt)
+	t.Cleanup(srv.Close)
+	f.srv = srv
+	const prompt = "Once upon a time"
+	resp, body := f.do(http.MethodPost, "/generate", `{"text":"`+prompt+`"}`)
+	var got struct{ Text string }
+	if err := json.Unmarshal([]byte(body), &got); resp.StatusCode != http.StatusOK || err != nil || got.Text == "" {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	waitFor(t, "the answer recorded", func() bool { return rec.recorded.Load() == 1 })
+	want := len(prompt + got.Text)
+	for i, pol := range pols {
+		found := false
+		for url, n := range pol.TreeSizes() {
+			found = found || n == want
+			if n != want && n != 0 {
+				t.Errorf("%s tree holds %d characters for %s, want %d or none", f.admin.pools[i].Role, n, url, want)
+			}
+		}
+		if !found {
+			t.Errorf("%s tree: %v, want a worker with %d characters (the prompt and its answer)", f.admin.pools[i].Role, pol.TreeSizes(), want)
+		}
+	}
+}

@@ -172,43 +172,40 @@ func (c *Capture) event(line []byte) {
 		c.done = true
 		return
 	}
-	obj := object(data)
-	if !obj.ok() {
-		c.failed = true
-		return
-	}
-	switch c.format {
-	case Generate:
-		c.generateEvent(data, obj)
-	case Chat:
-		c.choice(data, obj, "delta", "content", true)
-	case Completion:
-		c.choice(data, obj, "", "text", true)
-	}
+	c.read(data, true)
 }
 
 // body reads a whole (not streamed) answer.
 func (c *Capture) body(b []byte) {
+	c.read(b, false)
+	if len(c.text) == 0 {
+		c.failed = true // no text where it belongs: nothing to record
+	}
+}
+
+// read reads one object: an event of a stream, or a whole answer.
+func (c *Capture) read(b []byte, stream bool) {
 	obj := object(b)
 	if !obj.ok() {
 		c.failed = true
 		return
 	}
-	switch c.format {
-	case Generate:
+	switch {
+	case c.format == Generate && stream:
+		c.generateEvent(b, obj)
+	case c.format == Generate:
 		text, bad := fields(b, obj, "text", "error")
 		if bad.ok() {
 			c.failed = true
 			return
 		}
 		c.appendText(b, text)
-	case Chat:
+	case c.format == Chat && stream:
+		c.choice(b, obj, "delta", "content", true)
+	case c.format == Chat:
 		c.choice(b, obj, "message", "content", false)
-	case Completion:
-		c.choice(b, obj, "", "text", false)
-	}
-	if len(c.text) == 0 {
-		c.failed = true // no text where it belongs: nothing to record
+	case c.format == Completion:
+		c.choice(b, obj, "", "text", stream)
 	}
 }
 

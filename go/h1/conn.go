@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -58,6 +59,12 @@ type conn struct {
 	watchErr   error
 	aborting   atomic.Bool
 	remoteAddr string
+
+	// hup, when set, replaces the watcher: the server's hang-up poller
+	// holds the socket (raw, descriptor fd) from accept to close.
+	hup *hupPoller
+	raw syscall.RawConn
+	fd  int32
 }
 
 func newConn(s *Server, nc net.Conn, base context.Context) *conn {
@@ -111,15 +118,23 @@ func (c *conn) survive() {
 	buf := make([]byte, 64<<10)
 	buf = buf[:runtime.Stack(buf, false)]
 	c.srv.logf("h1: panic on connection from %s: %v\n%s", c.remoteAddr, p, buf)
-	c.srv.remove(c)
+	c.forget()
 	c.state.Store(stateClosed)
 	if c.nc != nil {
 		_ = c.nc.Close()
 	}
 }
 
-func (c *conn) close() {
+// forget takes the connection off the server's books before it closes.
+func (c *conn) forget() {
 	c.srv.remove(c)
+	if c.hup != nil {
+		c.hup.forget(c)
+	}
+}
+
+func (c *conn) close() {
+	c.forget()
 	c.state.Store(stateClosed)
 	if c.nc != nil {
 		_ = c.nc.Close()
@@ -250,6 +265,10 @@ func (c *conn) parse(end int) (head, []string, error) {
 func (c *conn) handOver() bool {
 	read := append([]byte(nil), c.in.buf[c.in.r:c.in.w]...)
 	c.srv.remove(c)
+	if c.hup != nil {
+		c.hup.release(c)
+		c.hup = nil
+	}
 	if c.srv.handOver(c.nc, read) {
 		_ = c.nc.SetReadDeadline(time.Time{})
 		c.nc = nil

@@ -42,7 +42,8 @@ type conn struct {
 	body     body
 	res      response
 	hd       head
-	closeNow bool // close after the current request
+	closeNow bool         // close after the current request
+	rd       readDeadline // every read from nc goes through c.Read
 
 	// The disconnect watcher: it reads into the buffer's free tail while
 	// the handler waits; see startWatch and stopWatch. watchFn is c.watch,
@@ -69,7 +70,7 @@ type conn struct {
 
 func newConn(s *Server, nc net.Conn, base context.Context) *conn {
 	c := &conn{srv: s, nc: nc, header: make(http.Header, 8), vals: make([]string, 0, 16), remoteAddr: nc.RemoteAddr().String()}
-	c.in = inbuf{nc: nc, buf: *smallBufs.Get().(*[]byte)}
+	c.in = inbuf{nc: c, buf: *smallBufs.Get().(*[]byte)}
 	c.ctx = reqCtx{base: base, c: c}
 	c.req = (&http.Request{}).WithContext(&c.ctx)
 	c.tmpl = *c.req
@@ -161,7 +162,7 @@ func (c *conn) readRequest(first bool) bool {
 		c.hd, c.vals, err = c.parse(end)
 	}
 	if err == nil {
-		return c.nc.SetReadDeadline(time.Time{}) == nil
+		return c.setReadDeadlineAt(time.Time{}) == nil
 	}
 	return c.readFailed(err)
 }
@@ -202,9 +203,9 @@ func (c *conn) waitFirstBytes(first bool) bool {
 
 func (c *conn) setReadDeadline(d time.Duration) error {
 	if d <= 0 {
-		return c.nc.SetReadDeadline(time.Time{})
+		return c.setReadDeadlineAt(time.Time{})
 	}
-	return c.nc.SetReadDeadline(time.Now().Add(d))
+	return c.setReadDeadlineAt(time.Now().Add(d))
 }
 
 // readHead reads until the header block is buffered and returns its
@@ -270,7 +271,7 @@ func (c *conn) handOver() bool {
 		c.hup = nil
 	}
 	if c.srv.handOver(c.nc, read) {
-		_ = c.nc.SetReadDeadline(time.Time{})
+		_ = c.nc.SetReadDeadline(time.Time{}) // the fallback reads nc itself
 		c.nc = nil
 		return false
 	}
@@ -294,8 +295,8 @@ func (c *conn) refuse(e *reqError) {
 // with unread bytes would reset it, and the client could lose the answer.
 func (c *conn) lingerClose() {
 	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
-		_ = c.nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		_, _ = io.Copy(io.Discard, io.LimitReader(c.nc, maxDiscard))
+		_ = c.setReadDeadlineAt(time.Now().Add(500 * time.Millisecond))
+		_, _ = io.Copy(io.Discard, io.LimitReader(c, maxDiscard))
 	}
 }
 

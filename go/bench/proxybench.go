@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 )
@@ -23,6 +24,11 @@ type Options struct {
 	// RouterBin is the router executable the benchmark starts (its own
 	// binary by default).
 	RouterBin string
+	// BaselineBin, when set, is a second router executable measured in
+	// the same rounds (target "base"), for a before/after comparison.
+	BaselineBin string
+	// Only, when set, names the scenarios to run (see Select); nil: all.
+	Only []string
 	// MinRequests, when > 0, makes each PD run last until that many
 	// requests finished even past Duration (see Load.MinRequests).
 	MinRequests int
@@ -31,6 +37,7 @@ type Options struct {
 
 // scenario is one request shape, sent by wrk with conns connections.
 type scenario struct {
+	key    string // what -only names it by
 	name   string
 	path   string
 	bodies [][]byte
@@ -53,12 +60,48 @@ func scenarios() []scenario {
 	chat := [][]byte{[]byte(`{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}`)}
 	big := bigBodies()
 	return []scenario{
-		{name: smallC32, path: "/generate", bodies: small, conns: 32, policy: "round_robin"},
-		{name: "small /generate, c=1", path: "/generate", bodies: small, conns: 1, policy: "round_robin"},
-		{name: "stream chat 64 events, c=8", path: "/v1/chat/completions", bodies: chat, conns: 8, policy: "round_robin"},
-		{name: bigRR, path: "/generate", bodies: big, conns: 4, policy: "round_robin"},
-		{name: bigCache, path: "/generate", bodies: big, conns: 4, policy: "cache_aware", compareTo: bigRR},
+		{key: "small", name: smallC32, path: "/generate", bodies: small, conns: 32, policy: "round_robin"},
+		{key: "small", name: "small /generate, c=1", path: "/generate", bodies: small, conns: 1, policy: "round_robin"},
+		{key: "stream", name: "stream chat 64 events, c=8", path: "/v1/chat/completions", bodies: chat, conns: 8, policy: "round_robin"},
+		{key: "large", name: bigRR, path: "/generate", bodies: big, conns: 4, policy: "round_robin"},
+		{key: "cache_aware", name: bigCache, path: "/generate", bodies: big, conns: 4, policy: "cache_aware", compareTo: bigRR},
 	}
+}
+
+// Scenarios is what Options.Only can name: "small" (both small /generate
+// scenarios), "stream", "large" (400 KB round_robin), "cache_aware"
+// (400 KB), and "pd" (the PD benchmark, RunPD).
+var Scenarios = []string{"small", "stream", "large", "cache_aware", "pd"}
+
+// ParseOnly splits a comma-separated list of Scenarios names; an unknown
+// name is an error, and "" means all.
+func ParseOnly(list string) ([]string, error) {
+	var only []string
+	for _, k := range strings.Split(list, ",") {
+		k = strings.TrimSpace(k)
+		if k == "" {
+			continue
+		}
+		if !slices.Contains(Scenarios, k) {
+			return nil, fmt.Errorf("unknown scenario %q (known: %s)", k, strings.Join(Scenarios, ", "))
+		}
+		only = append(only, k)
+	}
+	return only, nil
+}
+
+// Selected reports whether Only includes key (every key when Only is nil).
+func (o Options) Selected(key string) bool { return o.Only == nil || slices.Contains(o.Only, key) }
+
+// selected are the scenarios o runs.
+func (o Options) selected() []scenario {
+	var scs []scenario
+	for _, sc := range scenarios() {
+		if o.Selected(sc.key) {
+			scs = append(scs, sc)
+		}
+	}
+	return scs
 }
 
 // bigBodies are 16 distinct 400 KB prompts, cycled, so cache_aware's tree
@@ -84,6 +127,10 @@ func randomWords(rng *rand.Rand, n int) string {
 // through the router, Rounds times in alternating order, with wrk as the
 // load generator, and prints each run and then a summary table.
 func Run(ctx context.Context, o Options) error {
+	scs := o.selected()
+	if len(scs) == 0 {
+		return nil
+	}
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return fmt.Errorf("wrk not found (the proxy benchmark's load generator): apt-get install wrk")
 	}
@@ -97,7 +144,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer stopWorkers()
-	env, err := startTargets(ctx, o, dir, workers)
+	env, err := startTargets(ctx, o, dir, workers, scs)
 	defer env.stop()
 	if err != nil {
 		return err
@@ -109,13 +156,13 @@ func Run(ctx context.Context, o Options) error {
 	fmt.Fprintf(o.Out, "%-28s %-7s %5s %9s %9s %9s %9s %8s\n", "scenario", "target", "round", "req/s", "p50", "p99", "CPU-s", "other")
 	res := results{}
 	for r := 0; r < o.Rounds; r++ {
-		for _, sc := range scenarios() {
+		for _, sc := range scs {
 			if err := env.round(ctx, o, dir, sc, r, res); err != nil {
 				return err
 			}
 		}
 	}
-	res.summary(o.Out, scenarios(), env.names())
+	res.summary(o.Out, scs, env.names())
 	return nil
 }
 

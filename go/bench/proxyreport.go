@@ -66,8 +66,8 @@ func (r results) summary(w io.Writer, scs []scenario, names []string) {
 	fmt.Fprintf(w, "%-28s %-7s %9s %9s %9s %10s %12s %12s  %s\n", "scenario", "target", "req/s", "p50", "p99",
 		"CPU-s/100k", "req/s ratio", "CPU ratio", "trust")
 	for _, sc := range scs {
-		base, baseName := r.baseline(sc)
 		for _, name := range names {
+			base, baseName := r.baseline(sc, name)
 			f, ok := r.figures(sc.name, name)
 			if !ok {
 				continue
@@ -76,7 +76,7 @@ func (r results) summary(w io.Writer, scs []scenario, names []string) {
 			if f.measured {
 				cpu = fmt.Sprintf("%.1f", f.cpu)
 			}
-			if name == "ours" && base.runs > 0 {
+			if (name == "ours" || name == "base") && base.runs > 0 {
 				cpuRatio = fmt.Sprintf("%.2fx %s", f.cpu/base.cpu, baseName)
 				if sc.compareTo == "" {
 					rpsRatio = fmt.Sprintf("%.2fx %s", f.rps/base.rps, baseName)
@@ -86,13 +86,33 @@ func (r results) summary(w io.Writer, scs []scenario, names []string) {
 				cpu, rpsRatio, cpuRatio, f.trust())
 		}
 	}
+	r.againstBase(w, scs)
 }
 
-// baseline is what ours is compared with in sc: nginx, or our run of the
-// scenario sc names.
-func (r results) baseline(sc scenario) (figures, string) {
+// againstBase prints ours against the baseline binary's router, when one
+// was measured.
+func (r results) againstBase(w io.Writer, scs []scenario) {
+	header := false
+	for _, sc := range scs {
+		ours, ok1 := r.figures(sc.name, "ours")
+		base, ok2 := r.figures(sc.name, "base")
+		if !ok1 || !ok2 {
+			continue
+		}
+		if !header {
+			fmt.Fprintf(w, "\nours against base (the -baseline binary), medians\n\n")
+			header = true
+		}
+		fmt.Fprintf(w, "%-28s CPU-s/100k %6.1f -> %6.1f (%.2fx)   req/s %7.0f -> %7.0f (%.2fx)\n", sc.name,
+			base.cpu, ours.cpu, ours.cpu/base.cpu, base.rps, ours.rps, ours.rps/base.rps)
+	}
+}
+
+// baseline is what a router target is compared with in sc: nginx, or its
+// own run of the scenario sc names.
+func (r results) baseline(sc scenario, target string) (figures, string) {
 	if sc.compareTo != "" {
-		f, _ := r.figures(sc.compareTo, "ours")
+		f, _ := r.figures(sc.compareTo, target)
 		return f, "rr"
 	}
 	f, _ := r.figures(sc.name, "nginx")

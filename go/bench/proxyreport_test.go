@@ -59,3 +59,53 @@ func TestProcessCPUOfThisProcess(t *testing.T) {
 		t.Fatalf("state field %q, %v", f, err)
 	}
 }
+
+func TestOnlySelectsScenariosByName(t *testing.T) {
+	only, err := ParseOnly("small, stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, sc := range (Options{Only: only}).selected() {
+		names = append(names, sc.name)
+	}
+	if got := strings.Join(names, "|"); got != "small /generate, c=32|small /generate, c=1|stream chat 64 events, c=8" {
+		t.Fatalf("selected %s", got)
+	}
+	if o := (Options{Only: only}); o.Selected("pd") || !o.Selected("stream") {
+		t.Fatal("Selected disagrees with -only")
+	}
+	if all, _ := ParseOnly(""); len((Options{Only: all}).selected()) != len(scenarios()) || !(Options{Only: all}).Selected("pd") {
+		t.Fatal("an empty list must select everything")
+	}
+	if _, err := ParseOnly("small,nope"); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		t.Fatalf("unknown name: %v", err)
+	}
+}
+
+// With a baseline binary the summary compares ours with it, and each
+// router with its own round_robin run where nginx has no equivalent.
+func TestSummaryComparesOursWithTheBaseline(t *testing.T) {
+	res := results{}
+	for range 2 {
+		res.add(smallC32, "nginx", sampleRun(2000, 200*time.Millisecond, 0))
+		res.add(smallC32, "ours", sampleRun(1000, 300*time.Millisecond, 0))
+		res.add(smallC32, "base", sampleRun(800, 400*time.Millisecond, 0))
+		res.add(bigRR, "ours", sampleRun(100, 100*time.Millisecond, 0))
+		res.add(bigRR, "base", sampleRun(100, 200*time.Millisecond, 0))
+		res.add(bigCache, "ours", sampleRun(100, 150*time.Millisecond, 0))
+		res.add(bigCache, "base", sampleRun(100, 200*time.Millisecond, 0))
+	}
+	var out strings.Builder
+	scs := scenarios()
+	res.summary(&out, []scenario{scs[0], scs[3], scs[4]}, []string{"direct", "nginx", "ours", "base"})
+	for _, want := range []string{
+		"3.00x nginx", "5.00x nginx", // ours, base against nginx (CPU)
+		"1.50x rr", "1.00x rr", // cache_aware against each one's round_robin
+		"small /generate, c=32        CPU-s/100k   50.0 ->   30.0 (0.60x)   req/s     800 ->    1000 (1.25x)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+}

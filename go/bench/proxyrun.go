@@ -20,26 +20,41 @@ const (
 )
 
 // targets are what the scenarios are sent to: the first worker directly,
-// nginx (nil when it is not installed) and one router per policy.
+// nginx (nil when it is not installed), one router per policy, and with
+// a baseline binary one of those per policy too.
 type targets struct {
 	direct  string
 	nginx   *proc
 	routers map[string]*proc
+	base    map[string]*proc // nil without a baseline
 }
 
-func startTargets(ctx context.Context, o Options, dir string, workers []string) (*targets, error) {
+// startTargets starts nginx and the routers for the policies scs use.
+func startTargets(ctx context.Context, o Options, dir string, workers []string, scs []scenario) (*targets, error) {
 	t := &targets{direct: workers[0], routers: map[string]*proc{}}
 	ng, err := startNginx(ctx, dir, workers)
 	if err != nil {
 		fmt.Fprintf(o.Out, "nginx not measured: %v (apt-get install nginx-light)\n", err)
 	}
 	t.nginx = ng
-	for _, pol := range []string{"round_robin", "cache_aware"} {
-		p, err := startRouterProc(ctx, o.RouterBin, dir, pol, workers)
+	if o.BaselineBin != "" {
+		t.base = map[string]*proc{}
+	}
+	for _, sc := range scs {
+		if t.routers[sc.policy] != nil {
+			continue
+		}
+		p, err := startRouterProc(ctx, o.RouterBin, dir, "router-"+sc.policy, sc.policy, workers)
 		if err != nil {
 			return t, err
 		}
-		t.routers[pol] = p
+		t.routers[sc.policy] = p
+		if t.base != nil {
+			if p, err = startRouterProc(ctx, o.BaselineBin, dir, "base-"+sc.policy, sc.policy, workers); err != nil {
+				return t, err
+			}
+			t.base[sc.policy] = p
+		}
 	}
 	return t, nil
 }
@@ -49,10 +64,18 @@ func (t *targets) stop() {
 	for _, p := range t.routers {
 		p.stop()
 	}
+	for _, p := range t.base {
+		p.stop()
+	}
 }
 
 // names are the targets in table order.
-func (t *targets) names() []string { return []string{"direct", "nginx", "ours"} }
+func (t *targets) names() []string {
+	if t.base != nil {
+		return []string{"direct", "nginx", "ours", "base"}
+	}
+	return []string{"direct", "nginx", "ours"}
+}
 
 // target is one destination of a run; p is nil for direct.
 type target struct {
@@ -73,6 +96,9 @@ func (t *targets) order(sc scenario, round int) []target {
 	}
 	ours := t.routers[sc.policy]
 	ts = append(ts, target{"ours", ours.url, ours})
+	if base := t.base[sc.policy]; base != nil {
+		ts = append(ts, target{"base", base.url, base})
+	}
 	if round%2 == 1 {
 		slices.Reverse(ts)
 	}

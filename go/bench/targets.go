@@ -90,13 +90,14 @@ func waitReady(ctx context.Context, url string) error {
 	}
 }
 
-// startRouterProc runs the router binary in front of workers with policy.
-func startRouterProc(ctx context.Context, bin, dir, policy string, workers []string) (*proc, error) {
+// startRouterProc runs the router binary in front of workers with policy;
+// label names its log.
+func startRouterProc(ctx context.Context, bin, dir, label, policy string, workers []string) (*proc, error) {
 	port, mport := freePort(), freePort()
 	args := append([]string{"--host", "127.0.0.1", "--port", strconv.Itoa(port), "--prometheus-port", strconv.Itoa(mport),
 		"--policy", policy, "--worker-urls"}, workers...)
 	url := "http://127.0.0.1:" + strconv.Itoa(port)
-	return startProc(ctx, dir, "router-"+policy, url, "/readiness", bin, args...)
+	return startProc(ctx, dir, label, url, "/readiness", bin, args...)
 }
 
 // nginxConf is a reverse proxy with keep-alive connections to the workers,

@@ -22,15 +22,32 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	rounds := fs.Int("rounds", 3, "rounds of the proxy benchmark, in alternating order (at least 2)")
 	self, _ := os.Executable()
 	bin := fs.String("router", self, "router binary the proxy benchmark starts")
+	baseline := fs.String("baseline", "", "a second router binary measured in the same rounds (target \"base\"), for before/after figures")
+	onlyList := fs.String("only", "", "comma-separated scenarios to run: "+strings.Join(bench.Scenarios, ", ")+` ("small" is both small /generate runs); default all`)
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	only, err := bench.ParseOnly(*onlyList)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: -only: %v\n", err)
+		return 2
+	}
+	if *baseline != "" {
+		if st, err := os.Stat(*baseline); err != nil || st.IsDir() {
+			fmt.Fprintf(stderr, "bench: -baseline %s: not a router binary\n", *baseline)
+			return 2
+		}
 	}
 	if *rounds < 2 {
 		fmt.Fprintln(stderr, "bench: -rounds must be at least 2: one round cannot tell a busy machine")
 		return 2
 	}
-	o := bench.Options{Concurrency: *conc, Duration: *dur, Rounds: *rounds, RouterBin: *bin, Out: stdout}
-	for _, run := range []func(context.Context, bench.Options) error{bench.Run, bench.RunPD} {
+	o := bench.Options{Concurrency: *conc, Duration: *dur, Rounds: *rounds, RouterBin: *bin, BaselineBin: *baseline, Only: only, Out: stdout}
+	runs := []func(context.Context, bench.Options) error{bench.Run}
+	if o.Selected("pd") {
+		runs = append(runs, bench.RunPD)
+	}
+	for _, run := range runs {
 		if err := run(ctx, o); err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1

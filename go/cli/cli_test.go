@@ -85,3 +85,16 @@ func TestLaunchRunsTheRouterUntilCancelled(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 }
+
+// bench refuses an unknown -only name and a -baseline that is no file
+// before it starts anything.
+func TestBenchFlagsAreCheckedFirst(t *testing.T) {
+	code, _, errs := run("bench", "-only", "small,bogus")
+	if code != 2 || !strings.Contains(errs, `unknown scenario "bogus"`) || !strings.Contains(errs, "cache_aware") {
+		t.Fatalf("-only: exit %d: %s", code, errs)
+	}
+	code, _, errs = run("bench", "-baseline", t.TempDir())
+	if code != 2 || !strings.Contains(errs, "not a router binary") {
+		t.Fatalf("-baseline: exit %d: %s", code, errs)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -41,7 +42,8 @@ type conn struct {
 	body     body
 	res      response
 	hd       head
-	closeNow bool // close after the current request
+	closeNow bool         // close after the current request
+	rd       readDeadline // every read from nc goes through c.Read
 
 	// The disconnect watcher: it reads into the buffer's free tail while
 	// the handler waits; see startWatch and stopWatch. watchFn is c.watch,
@@ -58,11 +60,17 @@ type conn struct {
 	watchErr   error
 	aborting   atomic.Bool
 	remoteAddr string
+
+	// hup, when set, replaces the watcher: the server's hang-up poller
+	// holds the socket (raw, descriptor fd) from accept to close.
+	hup *hupPoller
+	raw syscall.RawConn
+	fd  int32
 }
 
 func newConn(s *Server, nc net.Conn, base context.Context) *conn {
 	c := &conn{srv: s, nc: nc, header: make(http.Header, 8), vals: make([]string, 0, 16), remoteAddr: nc.RemoteAddr().String()}
-	c.in = inbuf{nc: nc, buf: *smallBufs.Get().(*[]byte)}
+	c.in = inbuf{nc: c, buf: *smallBufs.Get().(*[]byte)}
 	c.ctx = reqCtx{base: base, c: c}
 	c.req = (&http.Request{}).WithContext(&c.ctx)
 	c.tmpl = *c.req
@@ -111,15 +119,23 @@ func (c *conn) survive() {
 	buf := make([]byte, 64<<10)
 	buf = buf[:runtime.Stack(buf, false)]
 	c.srv.logf("h1: panic on connection from %s: %v\n%s", c.remoteAddr, p, buf)
-	c.srv.remove(c)
+	c.forget()
 	c.state.Store(stateClosed)
 	if c.nc != nil {
 		_ = c.nc.Close()
 	}
 }
 
-func (c *conn) close() {
+// forget takes the connection off the server's books before it closes.
+func (c *conn) forget() {
 	c.srv.remove(c)
+	if c.hup != nil {
+		c.hup.forget(c)
+	}
+}
+
+func (c *conn) close() {
+	c.forget()
 	c.state.Store(stateClosed)
 	if c.nc != nil {
 		_ = c.nc.Close()
@@ -146,7 +162,7 @@ func (c *conn) readRequest(first bool) bool {
 		c.hd, c.vals, err = c.parse(end)
 	}
 	if err == nil {
-		return c.nc.SetReadDeadline(time.Time{}) == nil
+		return c.setReadDeadlineAt(time.Time{}) == nil
 	}
 	return c.readFailed(err)
 }
@@ -187,9 +203,9 @@ func (c *conn) waitFirstBytes(first bool) bool {
 
 func (c *conn) setReadDeadline(d time.Duration) error {
 	if d <= 0 {
-		return c.nc.SetReadDeadline(time.Time{})
+		return c.setReadDeadlineAt(time.Time{})
 	}
-	return c.nc.SetReadDeadline(time.Now().Add(d))
+	return c.setReadDeadlineAt(time.Now().Add(d))
 }
 
 // readHead reads until the header block is buffered and returns its
@@ -250,8 +266,12 @@ func (c *conn) parse(end int) (head, []string, error) {
 func (c *conn) handOver() bool {
 	read := append([]byte(nil), c.in.buf[c.in.r:c.in.w]...)
 	c.srv.remove(c)
+	if c.hup != nil {
+		c.hup.release(c)
+		c.hup = nil
+	}
 	if c.srv.handOver(c.nc, read) {
-		_ = c.nc.SetReadDeadline(time.Time{})
+		_ = c.nc.SetReadDeadline(time.Time{}) // the fallback reads nc itself
 		c.nc = nil
 		return false
 	}
@@ -275,8 +295,8 @@ func (c *conn) refuse(e *reqError) {
 // with unread bytes would reset it, and the client could lose the answer.
 func (c *conn) lingerClose() {
 	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
-		_ = c.nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		_, _ = io.Copy(io.Discard, io.LimitReader(c.nc, maxDiscard))
+		_ = c.setReadDeadlineAt(time.Now().Add(500 * time.Millisecond))
+		_, _ = io.Copy(io.Discard, io.LimitReader(c, maxDiscard))
 	}
 }
 

@@ -27,8 +27,14 @@ type reqCtx struct {
 	// connection, so a stop kept past its request removes nothing else.
 	lastID uint64
 	// watchWanted: Done or AfterFunc was called; bodyRead: the body was
-	// read whole; watching: the watcher runs.
+	// read whole; watching: the watcher runs, or (with the hang-up poller)
+	// a hang-up cancels the request.
 	watchWanted, bodyRead, watching bool
+	// With the hang-up poller: hupSeen, the poller reported a hang-up
+	// not yet found true or false (kept across requests: a client may end
+	// its side while idle, after its next request); gone, the client left
+	// during this request (the connection closes after the answer).
+	hupSeen, gone bool
 }
 
 // afterFunc is a function registered with AfterFunc.
@@ -98,7 +104,7 @@ func (c *reqCtx) begin(bodyRead bool) {
 	c.live, c.done, c.err = true, nil, nil
 	clear(c.fns)
 	c.fns = c.fns[:0]
-	c.watchWanted, c.bodyRead, c.watching = false, bodyRead, false
+	c.watchWanted, c.bodyRead, c.watching, c.gone = false, bodyRead, false, false
 	c.mu.Unlock()
 	if err := c.base.Err(); err != nil {
 		c.cancel(err)
@@ -106,19 +112,32 @@ func (c *reqCtx) begin(bodyRead bool) {
 }
 
 // end cancels the request's context; it stays cancelled until the next
-// begin. It reports whether a watcher was started.
+// begin. It reports whether a watcher goroutine was started; with the
+// hang-up poller it reports false, and marks the connection to close if
+// its client left.
 func (c *reqCtx) end() bool {
 	c.cancel(context.Canceled)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.live = false
-	return c.watching
+	if c.c.hup == nil {
+		return c.watching
+	}
+	if c.gone {
+		c.c.closeNow = true
+	}
+	c.watching = false
+	return false
 }
 
 // cancel cancels the request in flight, if any, with err.
 func (c *reqCtx) cancel(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.cancelLocked(err)
+}
+
+func (c *reqCtx) cancelLocked(err error) {
 	if !c.live || c.err != nil {
 		return
 	}
@@ -154,5 +173,37 @@ func (c *reqCtx) startWatchLocked() {
 	if c.watching || !c.live || c.err != nil {
 		return
 	}
-	c.watching = c.c.startWatch()
+	if c.c.hup == nil {
+		c.watching = c.c.startWatch()
+		return
+	}
+	c.watching = true
+	if c.hupSeen { // the client may have ended its side while idle
+		c.checkGoneLocked()
+	}
+}
+
+// hangup: the poller saw the connection hang up (or a late event for an
+// earlier socket of the same number). A watching request whose client is
+// gone is cancelled; otherwise it is noted for the next watch.
+func (c *reqCtx) hangup() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.hupSeen = true
+	if c.watching && c.live && c.err == nil {
+		c.checkGoneLocked()
+	}
+}
+
+// checkGoneLocked looks at the socket after a reported hang-up: gone
+// cancels the request; bytes waiting (a next request, maybe followed by
+// the end) keep the report for the next watch; nothing waiting clears it.
+func (c *reqCtx) checkGoneLocked() {
+	switch c.c.peek() {
+	case peerIdle:
+		c.hupSeen = false
+	case peerGone:
+		c.gone = true
+		c.cancelLocked(context.Canceled)
+	}
 }

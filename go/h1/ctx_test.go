@@ -9,7 +9,7 @@ import (
 // AfterFunc's stop unregisters exactly its function, also when called
 // after its request ended; cancelling runs the others.
 func TestAfterFuncStopIsPerRegistration(t *testing.T) {
-	c := &reqCtx{base: context.Background()}
+	c := &reqCtx{base: context.Background(), c: &conn{}}
 	c.begin(false) // body unread: no watcher
 	ran := make(chan int, 3)
 	stop0 := context.AfterFunc(c, func() { ran <- 0 })
@@ -48,7 +48,7 @@ func TestAfterFuncStopIsPerRegistration(t *testing.T) {
 // A context derived with context.WithCancel follows the request's end
 // through AfterFunc, with no goroutine of its own.
 func TestDerivedContextsFollowTheRequest(t *testing.T) {
-	c := &reqCtx{base: context.Background()}
+	c := &reqCtx{base: context.Background(), c: &conn{}}
 	c.begin(false)
 	child, cancel := context.WithCancel(c)
 	defer cancel()

@@ -158,7 +158,7 @@ func (w *response) FlushError() error {
 
 func (w *response) Flush() { _ = w.FlushError() }
 
-func (w *response) SetReadDeadline(t time.Time) error  { return w.c.nc.SetReadDeadline(t) }
+func (w *response) SetReadDeadline(t time.Time) error  { return w.c.setReadDeadlineAt(t) }
 func (w *response) SetWriteDeadline(t time.Time) error { return w.c.nc.SetWriteDeadline(t) }
 
 // finish completes the answer once the handler returned: a head with the

@@ -60,6 +60,12 @@ type Server struct {
 
 	shutting atomic.Bool
 	date     atomic.Pointer[dateLine]
+
+	// The hang-up poller (hup.go), made on first use; noHup, for tests,
+	// keeps every connection on the goroutine watcher.
+	hup      *hupPoller
+	hupTried bool
+	noHup    bool
 }
 
 // aLongTimeAgo is a deadline in the past: it interrupts a blocked read.
@@ -100,6 +106,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			_ = nc.Close()
 			return http.ErrServerClosed
 		}
+		c.watchHangups()
 		go c.serve()
 	}
 }
@@ -198,6 +205,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			timer.Reset(wait)
 		}
 	}
+	s.closeHangups() // every connection closed
 	select {
 	case err := <-fallbackDone:
 		return err
@@ -213,9 +221,11 @@ func (s *Server) Close() error {
 	s.closeListeners()
 	s.mu.Lock()
 	for c := range s.conns {
+		c.ctx.cancel(context.Canceled) // a closed socket tells the poller nothing
 		_ = c.nc.Close()
 	}
 	s.mu.Unlock()
+	s.closeHangups()
 	if s.Fallback != nil {
 		return s.Fallback.Close()
 	}

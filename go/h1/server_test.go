@@ -129,11 +129,15 @@ func TestPipelinedRequestsAreAnsweredInOrder(t *testing.T) {
 // Requests pipelined in one write are served in turn also when the
 // handler waits on its context (and the disconnect watcher runs).
 func TestPipelinedRequestsWithAWatchingHandler(t *testing.T) {
+	forWatchers(t, testPipelinedRequestsWithAWatchingHandler)
+}
+
+func testPipelinedRequestsWithAWatchingHandler(t *testing.T, watcher func(*Server)) {
 	_, addr := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		stop := context.AfterFunc(r.Context(), func() {})
 		defer stop()
 		io.WriteString(w, r.URL.Path)
-	}))
+	}), watcher)
 	rc := dial(t, addr)
 	rc.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n")
 	for i := 1; i <= 3; i++ {
@@ -400,6 +404,10 @@ func TestAnswerFraming(t *testing.T) {
 // The client leaving while the handler waits cancels the request's
 // context, through Done and through context.AfterFunc alike.
 func TestClientDisconnectCancelsTheContext(t *testing.T) {
+	forWatchers(t, testClientDisconnectCancelsTheContext)
+}
+
+func testClientDisconnectCancelsTheContext(t *testing.T, watcher func(*Server)) {
 	for _, how := range []string{"Done", "AfterFunc"} {
 		t.Run(how, func(t *testing.T) {
 			waiting := make(chan struct{})
@@ -417,7 +425,7 @@ func TestClientDisconnectCancelsTheContext(t *testing.T) {
 					<-ended
 				}
 				cancelled <- ctx.Err()
-			}))
+			}), watcher)
 			rc := dial(t, addr)
 			rc.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
 			<-waiting
@@ -437,6 +445,10 @@ func TestClientDisconnectCancelsTheContext(t *testing.T) {
 // A waiting handler whose client sends its next request (pipelining) is
 // not cancelled, and the next request is served.
 func TestWatchingKeepsPipelinedBytes(t *testing.T) {
+	forWatchers(t, testWatchingKeepsPipelinedBytes)
+}
+
+func testWatchingKeepsPipelinedBytes(t *testing.T, watcher func(*Server)) {
 	release := make(chan struct{})
 	_, addr := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/wait" {
@@ -447,7 +459,7 @@ func TestWatchingKeepsPipelinedBytes(t *testing.T) {
 			}
 		}
 		io.WriteString(w, r.URL.Path)
-	}))
+	}), watcher)
 	rc := dial(t, addr)
 	rc.send("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
 	time.Sleep(50 * time.Millisecond) // not a condition: the test passes either way the race goes

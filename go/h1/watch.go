@@ -81,7 +81,7 @@ func (c *conn) startWatch() bool {
 // after the connection's goroutine left, it serves on (see afterWatch);
 // stopWatch waits for it.
 func (c *conn) watch() {
-	n, err := c.nc.Read(c.in.buf[c.in.w:])
+	n, err := c.Read(c.in.buf[c.in.w:])
 	c.watchN, c.watchErr = n, err
 	if n == 0 && !c.aborting.Load() {
 		c.ctx.cancel(context.Canceled)
@@ -100,7 +100,7 @@ func (c *conn) watch() {
 // client had left, the connection closes after the answer.
 func (c *conn) stopWatch() {
 	c.aborting.Store(true)
-	_ = c.nc.SetReadDeadline(aLongTimeAgo)
+	_ = c.setReadDeadlineAt(aLongTimeAgo) // at once if it reads, else at its read
 	if c.turn.Add(1) == 1 {
 		<-c.watchDone
 	}
@@ -110,7 +110,7 @@ func (c *conn) stopWatch() {
 		c.closeNow = true
 	}
 	c.watchN, c.watchErr = 0, nil
-	if c.nc.SetReadDeadline(time.Time{}) != nil {
+	if c.setReadDeadlineAt(time.Time{}) != nil {
 		c.closeNow = true
 	}
 }

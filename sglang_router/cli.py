@@ -23,36 +23,42 @@ EXIT_INTERRUPTED = 130
 def run_go(argv: Sequence[str]) -> int:
     """Run one command line of the Go `sglang-router` in this process, with
     its output on this process's stdout/stderr. Ctrl-C (or SIGTERM) stops
-    it as it would the binary; a second one exits at once."""
+    it as it would the binary; a second one exits at once.
+
+    Signals are noted by a handler and acted on by the wait loop, never
+    raised as KeyboardInterrupt: a Ctrl-C that came while the command was
+    starting (it may already have printed its address) would otherwise
+    escape before the loop could turn it into a clean stop."""
     from sglang_router import _native
 
     sys.stdout.flush()
     sys.stderr.flush()
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if _main_thread() else None
-    handle = _native.cli_start(list(argv))
-    interrupted = False
+    signals: List[int] = []
+    previous = {}
+    if _main_thread():
+        for s in (signal.SIGINT, signal.SIGTERM):
+            previous[s] = signal.signal(s, lambda signum, frame: signals.append(signum))
+    handle = None
     try:
+        handle = _native.cli_start(list(argv))
+        interrupted = False
         while True:
-            try:
-                code = _native.wait_exit(handle, 100)
-                if code is not None:
-                    return code
-            except KeyboardInterrupt:
-                if interrupted:
-                    os._exit(EXIT_INTERRUPTED)  # second Ctrl-C: do not wait any longer
+            code = _native.wait_exit(handle, 100)
+            if code is not None:
+                return code
+            if len(signals) > 1:
+                os._exit(EXIT_INTERRUPTED)  # second Ctrl-C: do not wait any longer
+            if signals and not interrupted:
                 interrupted = True
                 _native.call(handle, "interrupt")
     finally:
-        try:
-            _native.stop(handle, 0)  # releases the handle
-        except RuntimeError:
-            pass
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
+        if handle is not None:
+            try:
+                _native.stop(handle, 0)  # releases the handle
+            except RuntimeError:
+                pass
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def _main_thread() -> bool:

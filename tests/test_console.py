@@ -105,6 +105,30 @@ def test_sim_subcommand_runs_in_process_and_stops_on_ctrl_c():
         _stop(proc)
 
 
+SIGNAL_AT_START = textwrap.dedent('''
+    import os, signal, sys
+    from sglang_router import _native, cli
+    real_start = _native.cli_start
+    def start_then_signal(argv):
+        handle = real_start(argv)
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C the moment the command has started
+        return handle
+    _native.cli_start = start_then_signal
+    sys.exit(cli.run_go(["sim", "-workers", "1", "-time-scale", "0"]))
+''')
+
+
+def test_ctrl_c_while_a_go_command_starts_stops_it_cleanly(tmp_path):
+    # A Ctrl-C that lands while the command is starting (it may have printed
+    # its address already) once escaped as KeyboardInterrupt: exit by signal.
+    path = tmp_path / "signal_at_start.py"
+    path.write_text(SIGNAL_AT_START)
+    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60,
+                         preexec_fn=_reset_sigint)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("simulated regular server 0: http://"), out.stdout
+
+
 def test_server_subcommand_is_launch_server(tmp_path):
     out = subprocess.run([script("sglang-router"), "server", "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "--router-dp-worker-base-port" in out.stdout

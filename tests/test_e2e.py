@@ -36,12 +36,16 @@ def sim():
 
 
 def _ready(base: str, timeout: float = 15) -> None:
+    """Wait until every configured worker is healthy: the router is ready
+    with one, and a test that counts requests per worker needs them all."""
     def ok():
         try:
-            return requests.get(base + "/readiness", timeout=1).status_code == 200
+            resp = requests.get(base + "/readiness", timeout=1)
         except requests.ConnectionError:
             return False
-    assert wait_until(ok, timeout=timeout), f"router at {base} never became ready"
+        body = resp.json() if resp.status_code == 200 else {}
+        return body.get("total_workers", 0) > 0 and body.get("healthy_workers") == body.get("total_workers")
+    assert wait_until(ok, timeout=timeout), f"router at {base} never had every worker healthy"
 
 
 @pytest.fixture

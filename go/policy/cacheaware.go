@@ -179,7 +179,8 @@ func (p *CacheAware) Decide(cands []*worker.Worker, req Request) (*worker.Worker
 // answer, then matches worker. The tree's budgets bound it like any
 // insert. Before this, a turn with a long previous answer and a short
 // question matched only the text earlier requests carried, fell under
-// the threshold and was routed as a miss.
+// the threshold and was routed as a miss. The tree copies what it keeps
+// of text (see radix.Tree.Insert).
 func (p *CacheAware) RecordAnswer(worker, text string) { p.tree.Insert(text, worker) }
 
 // Alone reports whether the router takes itself to be alone (see solo).

@@ -53,7 +53,9 @@ type TreeSizer interface {
 // is what the next turn of that conversation will find there.
 type AnswerRecorder interface {
 	// RecordAnswer records text as held by the worker whose URL is
-	// worker, within the policy's memory bounds.
+	// worker, within the policy's memory bounds. text is valid only
+	// during the call (the router reuses its bytes): keep a copy of
+	// whatever is kept.
 	RecordAnswer(worker, text string)
 }
 

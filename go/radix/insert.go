@@ -9,6 +9,8 @@ import (
 // Insert records that text was sent to tenant: it stamps tenant, with the
 // clock's time, on every node along text's path, adding the nodes it lacks.
 // A tree at its memory limit records only what fits (see memory.go).
+// It keeps no reference to text (labels are copies), so the caller may
+// reuse text's bytes once it returns.
 //
 // Insert descends by lock coupling with read locks, keeping the current node
 // and its parent locked: the parent's lock pins the current node (it cannot

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 type insert struct{ text, tenant string }
@@ -197,4 +198,26 @@ func present(tr *Tree, tenant string, texts ...string) []string {
 		}
 	}
 	return out
+}
+
+// TestInsertKeepsNoReferenceToItsText: the router inserts answers from a
+// buffer it reuses, so what the tree holds must not change with it.
+func TestInsertKeepsNoReferenceToItsText(t *testing.T) {
+	tr, _ := build(t, insert{"hello world", "A"})
+	buf := []byte("hello world and the answer")
+	tr.Insert(unsafe.String(&buf[0], len(buf)), "A") // splits nothing, adds a leaf
+	buf2 := []byte("hello there")
+	tr.Insert(unsafe.String(&buf2[0], len(buf2)), "B") // splits "hello world"
+	for i := range buf {
+		buf[i] = 'x'
+	}
+	for i := range buf2 {
+		buf2[i] = 'y'
+	}
+	if r := tr.Match("hello world and the answer"); r.Matched != r.Total {
+		t.Errorf("after the buffer changed: matched %d of %d", r.Matched, r.Total)
+	}
+	if r := tr.Match("hello there"); r.Matched != r.Total || !slices.Equal(r.Tenants, []string{"B"}) {
+		t.Errorf("after the buffer changed: matched %d of %d, tenants %v", r.Matched, r.Total, r.Tenants)
+	}
 }

@@ -100,6 +100,7 @@ func wireRouterOn(b *testing.B, pol policy.Policy, ownServer bool) string {
 	}
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.InfoLevel))
 	opts := testOptions()
+	opts.MaxAnswerInsert = 64 << 10 // answers recorded, as by default
 	opts.MaxPayloadSize = 8 << 20
 	rt := New(opts, Deps{Regular: pool, Client: &http.Client{}, Plain: upstream.New(upstream.Options{}), Recorder: metrics.New(true), Log: log})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -176,6 +176,25 @@ func TestAnswersNotRecordedWhenCutOrFailed(t *testing.T) {
 	}
 }
 
+// TestShortAnswerToALongPromptIsNotRecorded: an answer under
+// 1/minAnswerShare of its text is not worth a walk over the whole text;
+// the next turn still finds the worker by the text recorded when the
+// request was routed.
+func TestShortAnswerToALongPromptIsNotRecorded(t *testing.T) {
+	f, rec := answerFixture(t, 64<<10)
+	doc := chatMsg{"user", "Summarise: " + strings.Repeat("a long document, ", minAnswerShare*len(longAnswer)/17+1)}
+	resp, _ := f.do(http.MethodPost, "/v1/chat/completions", chatBody(false, doc))
+	first := resp.Header.Get(HeaderWorker)
+	waitFor(t, "the answer read", func() bool { return rec.skipped.Load() == 1 })
+	resp, _ = f.do(http.MethodPost, "/v1/chat/completions",
+		chatBody(false, doc, chatMsg{"assistant", longAnswer}, chatMsg{"user", "Shorter?"}))
+	worker, why := resp.Header.Get(HeaderWorker), resp.Header.Get(HeaderReason)
+	if rec.recorded.Load() != 0 || worker != first || why != "cache_hit" {
+		t.Errorf("turn 2 went to %s (%s) with %d answers recorded; want %s by cache_hit, none recorded",
+			worker, why, rec.recorded.Load(), first)
+	}
+}
+
 // TestAnswersRecordedInBothPDTrees: in PD mode the answer is recorded for
 // the prefill worker in the prefill pool's tree and for the decode worker
 // in the decode pool's.

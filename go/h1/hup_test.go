@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -47,47 +48,39 @@ func within(t *testing.T, ch <-chan string, what string) string {
 	}
 }
 
-// A client that ends its sending side while its request waits cancels
-// it; the answer is still written, then the connection closes.
+// A client that ends its sending side cancels its request, whether the
+// end comes while the request waits or together with it (before anyone
+// watches); the answer is still written, then the connection closes.
 func TestHalfCloseCancelsAndStillAnswers(t *testing.T) {
-	forWatchers(t, func(t *testing.T, watcher func(*Server)) {
-		started, cancelled := make(chan string, 1), make(chan string, 1)
-		_, addr := start(t, waitCancel(started, nil, cancelled), watcher)
-		rc := dial(t, addr)
-		rc.send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
-		within(t, started, "handler not called")
-		if err := rc.c.(*net.TCPConn).CloseWrite(); err != nil {
-			t.Fatal(err)
-		}
-		within(t, cancelled, "half-close did not cancel")
-		if _, body := rc.read("POST"); body != "cancelled" {
-			t.Fatalf("answer %q", body)
-		}
-		if !rc.closed() {
-			t.Fatal("connection kept after the client left")
-		}
-	})
-}
-
-// A request sent together with the end of the client's side (the end
-// arrives before anyone watches) is cancelled as soon as it watches.
-func TestEndSentWithTheRequestCancelsAtOnce(t *testing.T) {
-	forWatchers(t, func(t *testing.T, watcher func(*Server)) {
-		started, cancelled := make(chan string, 1), make(chan string, 1)
-		_, addr := start(t, waitCancel(started, nil, cancelled), watcher)
-		rc := dial(t, addr)
-		rc.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
-		if err := rc.c.(*net.TCPConn).CloseWrite(); err != nil {
-			t.Fatal(err)
-		}
-		within(t, cancelled, "a request whose client had left was not cancelled")
-		if _, body := rc.read("GET"); body != "cancelled" {
-			t.Fatalf("answer %q", body)
-		}
-		if !rc.closed() {
-			t.Fatal("connection kept after the client left")
-		}
-	})
+	for _, tc := range []struct {
+		name, req string
+		waitStart bool // end the client's side only once the handler runs
+	}{
+		{"while the request waits", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi", true},
+		{"sent with the request", "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forWatchers(t, func(t *testing.T, watcher func(*Server)) {
+				started, cancelled := make(chan string, 1), make(chan string, 1)
+				_, addr := start(t, waitCancel(started, nil, cancelled), watcher)
+				rc := dial(t, addr)
+				rc.send(tc.req)
+				if tc.waitStart {
+					within(t, started, "handler not called")
+				}
+				if err := rc.c.(*net.TCPConn).CloseWrite(); err != nil {
+					t.Fatal(err)
+				}
+				within(t, cancelled, "a request whose client had left was not cancelled")
+				if _, body := rc.read(strings.Fields(tc.req)[0]); body != "cancelled" {
+					t.Fatalf("answer %q", body)
+				}
+				if !rc.closed() {
+					t.Fatal("connection kept after the client left")
+				}
+			})
+		})
+	}
 }
 
 // A client that ends its side while idle gets its connection closed; a

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/sgl-project/sglang-router-go/go/mono"
 )
 
 // Connection states, for Shutdown: an idle connection waits for a request
@@ -205,7 +207,7 @@ func (c *conn) setReadDeadline(d time.Duration) error {
 	if d <= 0 {
 		return c.setReadDeadlineAt(time.Time{})
 	}
-	return c.setReadDeadlineAt(time.Now().Add(d))
+	return c.setReadDeadlineAt(mono.Now().Add(d))
 }
 
 // readHead reads until the header block is buffered and returns its

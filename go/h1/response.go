@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/sgl-project/sglang-router-go/go/mono"
 )
 
 // bufferBody is how much of an answer is held before its head is sent:
@@ -304,18 +306,23 @@ func (w *response) appendHeaders(b []byte) []byte {
 	return b
 }
 
-// dateLine is a Date header value, remade once a second.
+// dateLine is a Date header value and the instant (monotonic) its second
+// ends.
 type dateLine struct {
-	sec int64
-	val string
+	until time.Time
+	val   string
 }
 
+// dateNow is the Date header's value, remade once a second: the check is
+// one monotonic read (mono.Now); the system clock is read only to remake
+// it.
 func (s *Server) dateNow() string {
-	now := time.Now()
-	if d := s.date.Load(); d != nil && d.sec == now.Unix() {
+	now := mono.Now()
+	if d := s.date.Load(); d != nil && now.Before(d.until) {
 		return d.val
 	}
-	d := &dateLine{sec: now.Unix(), val: now.UTC().Format(http.TimeFormat)}
+	wall := time.Now()
+	d := &dateLine{until: now.Add(time.Second - time.Duration(wall.Nanosecond())), val: wall.UTC().Format(http.TimeFormat)}
 	s.date.Store(d)
 	return d.val
 }

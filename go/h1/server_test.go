@@ -666,3 +666,29 @@ func TestPanicOutsideHandlerClosesOnlyThatConnection(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// Every answer carries the system clock's Date, remade each second: two
+// answers a second and more apart carry different ones, each within a
+// generous bound of the clock read around it.
+func TestAnswersCarryTheCurrentDate(t *testing.T) {
+	_, addr := start(t, echo)
+	rc := dial(t, addr)
+	date := func() time.Time {
+		before := time.Now().Add(-time.Second)
+		rc.send("GET /d HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, _ := rc.read("GET")
+		d, err := http.ParseTime(resp.Header.Get("Date"))
+		if err != nil {
+			t.Fatalf("Date %q: %v", resp.Header.Get("Date"), err)
+		}
+		if after := time.Now().Add(time.Second); d.Before(before) || d.After(after) {
+			t.Fatalf("Date %v is outside [%v, %v]", d, before, after)
+		}
+		return d
+	}
+	first := date()
+	time.Sleep(1100 * time.Millisecond)
+	if second := date(); !second.After(first) {
+		t.Fatalf("Date stayed %v a second later (%v)", first, second)
+	}
+}

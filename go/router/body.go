@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sgl-project/sglang-router-go/go/mono"
 )
 
 // chunkSize is the unit bodies are read and accounted in. A connection that
@@ -73,7 +75,7 @@ func (rt *Router) readBody(w http.ResponseWriter, r *http.Request) (body []byte,
 	}
 	if br.timeout > 0 {
 		rc := http.NewResponseController(w)
-		if rc.SetReadDeadline(time.Now().Add(br.timeout)) == nil {
+		if rc.SetReadDeadline(mono.Now().Add(br.timeout)) == nil {
 			defer func() {
 				// A deadline left behind would make net/http's background
 				// read fail and cancel the request while it is forwarded.

@@ -6,6 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sgl-project/sglang-router-go/go/mono"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
@@ -36,7 +37,7 @@ func (rt *Router) withDeadline(c *call) context.CancelFunc {
 		c.ctx, cancel = context.WithCancel(c.r.Context())
 		return cancel
 	}
-	c.deadline = requestCtx{Context: c.r.Context(), deadline: time.Now().Add(rt.opts.RequestTimeout)}
+	c.deadline = requestCtx{Context: c.r.Context(), deadline: mono.Now().Add(rt.opts.RequestTimeout)}
 	c.ctx = &c.deadline
 	return func() {}
 }
@@ -74,7 +75,7 @@ func (c *requestCtx) Err() error {
 	if err := c.Context.Err(); err != nil {
 		return err
 	}
-	if !time.Now().Before(c.deadline) {
+	if !mono.Now().Before(c.deadline) {
 		return context.DeadlineExceeded
 	}
 	return nil
@@ -125,14 +126,14 @@ func (rt *Router) settle(id string, wk *worker.Worker, o outcome, err error) {
 			rt.rec.RecordPDDecodeError(wk.URL())
 		}
 	case o.provesWorker():
-		wk.RecordOutcome(true, time.Now())
+		wk.RecordOutcome(true, mono.Now())
 	}
 }
 
 // workerFailed feeds a failed attempt of request id to the worker's
 // circuit breaker, and logs it.
 func (rt *Router) workerFailed(id string, wk *worker.Worker, err error) {
-	if wk.RecordOutcome(false, time.Now()) {
+	if wk.RecordOutcome(false, mono.Now()) {
 		rt.log.Warn("circuit opened: worker taken out of rotation", zap.String("request_id", id),
 			zap.String("worker", wk.URL()), zap.Error(err))
 	} else if ce := rt.log.Check(zap.DebugLevel, "worker attempt failed"); ce != nil {

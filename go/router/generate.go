@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sgl-project/sglang-router-go/go/mono"
 	"github.com/sgl-project/sglang-router-go/go/policy"
 	"github.com/sgl-project/sglang-router-go/go/reqbody"
 	"github.com/sgl-project/sglang-router-go/go/worker"
@@ -15,7 +16,7 @@ import (
 // pick, forward.
 func (rt *Router) bodyRoute(s RouteSpec) handler {
 	return func(w http.ResponseWriter, r *http.Request, id string) int {
-		start := time.Now()
+		start := mono.Now()
 		n, body, reserved, err := rt.readRequest(w, r)
 		defer rt.bodies.give(reserved)
 		if err != nil {
@@ -76,7 +77,7 @@ func (rt *Router) bodyRoute(s RouteSpec) handler {
 func (rt *Router) pickFor(c *call, pool *Pool, byPolicy bool, req policy.Request, tried []*worker.Worker) *worker.Worker {
 	var wk *worker.Worker
 	switch {
-	case c.pinned != nil && !contains(tried, c.pinned) && c.pinned.Available(time.Now()):
+	case c.pinned != nil && !contains(tried, c.pinned) && c.pinned.Available(mono.Now()):
 		wk = c.pinned
 	case byPolicy:
 		var why policy.Reason
@@ -168,7 +169,7 @@ func (rt *Router) forwardInfoAs(path, label string, pool *Pool) handler {
 		if err != nil {
 			return writeError(w, err)
 		}
-		c := &call{w: w, r: r, id: id, path: path, label: label, hops: n, start: time.Now()}
+		c := &call{w: w, r: r, id: id, path: path, label: label, hops: n, start: mono.Now()}
 		return rt.forward(c, func(tried []*worker.Worker) *worker.Worker {
 			return pool.anyAvailable("", tried)
 		})

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sgl-project/sglang-router-go/go/mono"
 	"github.com/sgl-project/sglang-router-go/go/policy"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
@@ -95,9 +96,9 @@ func (p *Pool) pick(model, text string, exclude []*worker.Worker) *worker.Worker
 // worker. A pick after a failed attempt is a Fallback whatever the policy
 // says: the worker it would have preferred was tried.
 func (p *Pool) decide(model string, req policy.Request, exclude []*worker.Worker) (*worker.Worker, policy.Reason) {
-	cands := p.candidates(time.Now(), model, exclude)
+	cands := p.candidates(mono.Now(), model, exclude)
 	if len(cands) == 0 && len(exclude) > 0 {
-		cands = p.candidates(time.Now(), model, nil)
+		cands = p.candidates(mono.Now(), model, nil)
 	}
 	if len(cands) == 0 {
 		return nil, policy.ReasonNone
@@ -163,7 +164,7 @@ func contains(ws []*worker.Worker, w *worker.Worker) bool {
 // (tokenize, rerank, server info, ...).
 func (p *Pool) anyAvailable(model string, tried []*worker.Worker) *worker.Worker {
 	var best *worker.Worker
-	for _, w := range p.candidates(time.Now(), model, tried) {
+	for _, w := range p.candidates(mono.Now(), model, tried) {
 		if best == nil || w.Load() < best.Load() {
 			best = w
 		}

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
+	"github.com/sgl-project/sglang-router-go/go/mono"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
 
@@ -116,7 +116,7 @@ func (rt *Router) storedResponse(w http.ResponseWriter, r *http.Request, id stri
 	if err != nil {
 		return writeError(w, err)
 	}
-	c := &call{w: w, r: r, id: id, path: r.URL.Path, label: "/v1/responses/{id}", hops: n, start: time.Now()}
+	c := &call{w: w, r: r, id: id, path: r.URL.Path, label: "/v1/responses/{id}", hops: n, start: mono.Now()}
 	if r.Method == http.MethodPost {
 		var reserved int64
 		c.body, reserved, err = rt.readBody(w, r)

@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sgl-project/sglang-router-go/go/mono"
 	"github.com/sgl-project/sglang-router-go/go/proxy"
 	"github.com/sgl-project/sglang-router-go/go/worker"
 )
@@ -188,7 +189,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErrorStatus(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path+"; use "+rte.method)
 		return
 	}
-	start := time.Now()
+	start := mono.Now()
 	status, o, cut := unpackReply(rt.serveRoute(w, r, id, rte))
 	elapsed := time.Since(start)
 	rt.rec.RecordRequest(rte.label, elapsed)

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sgl-project/sglang-router-go/go/mono"
 	"github.com/sgl-project/sglang-router-go/go/proxy"
 )
 
@@ -38,7 +39,7 @@ type Options struct {
 	// CheckAfter: a connection idle for longer is checked for a close by
 	// the worker before it is reused (default 1s; see host.get).
 	CheckAfter time.Duration
-	// Now is the clock of the idle bookkeeping (default time.Now).
+	// Now is the clock of the idle bookkeeping (default mono.Now).
 	Now func() time.Time
 }
 
@@ -56,7 +57,7 @@ func (o Options) withDefaults() Options {
 		o.CheckAfter = time.Second
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = mono.Now
 	}
 	return o
 }

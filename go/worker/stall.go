@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sgl-project/sglang-router-go/go/mono"
 )
 
 // CircuitStalled is the circuit-state value of a worker taken out of
@@ -177,5 +179,5 @@ func (s *Stalls) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
 	}
-	return time.Now()
+	return mono.Now()
 }

@@ -150,13 +150,18 @@ func (b *stopOnClose) Close() error {
 	return err
 }
 
-// hopHeaders are connection-level headers a proxy must not forward
-// (RFC 9110 section 7.6.1), plus those the transport sets itself.
-var hopHeaders = map[string]bool{
-	"Connection": true, "Proxy-Connection": true, "Keep-Alive": true,
-	"Proxy-Authenticate": true, "Proxy-Authorization": true, "Te": true,
-	"Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
-	"Content-Length": true, "Host": true,
+// isHop reports whether key (in canonical form) is a connection-level
+// header a proxy must not forward (RFC 9110 section 7.6.1), or one the
+// transport sets itself (Content-Length, Host). A switch, not a map: it
+// runs for every header of every request and answer, and comparing
+// against constants costs no hashing.
+func isHop(key string) bool {
+	switch key {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+		"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Host":
+		return true
+	}
+	return false
 }
 
 // CopyHeaders copies src into dst minus hop-by-hop headers (and
@@ -175,7 +180,7 @@ func CopyHeaders(dst, src http.Header) {
 // canonical form) of a message whose Connection header values are conn:
 // not a hop-by-hop header, nor one that conn names. It does not allocate.
 func Forwarded(key string, conn []string) bool {
-	if hopHeaders[key] {
+	if isHop(key) {
 		return false
 	}
 	for _, v := range conn {

@@ -156,3 +156,30 @@ func TestSendOverNetHTTPStopsAtTheDeadline(t *testing.T) {
 		t.Fatal("Send did not stop at the deadline")
 	}
 }
+
+func BenchmarkForwarded(b *testing.B) {
+	keys := []string{"Content-Type", "Authorization", "User-Agent", "Accept", "X-Request-Id", "Connection", "Content-Length", "Host"}
+	conn := []string{"keep-alive"}
+	for b.Loop() {
+		for _, k := range keys {
+			_ = Forwarded(k, conn)
+		}
+	}
+}
+
+// Forwarded drops the hop-by-hop headers, the transport's own and those
+// the Connection header names, and keeps the rest.
+func TestForwardedDropsHopByHopHeaders(t *testing.T) {
+	conn := []string{"keep-alive, X-Hop-Extra", " Upgrade"}
+	for _, k := range []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+		"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Host", "X-Hop-Extra"} {
+		if Forwarded(k, conn) {
+			t.Errorf("%s is forwarded", k)
+		}
+	}
+	for _, k := range []string{"Content-Type", "Authorization", "X-Request-Id", "Accept", "Tea", "Hosts"} {
+		if !Forwarded(k, conn) {
+			t.Errorf("%s is not forwarded", k)
+		}
+	}
+}

@@ -108,9 +108,12 @@ func (c *cacheTree) match(buf []string, text string, seen *radix.Result) []strin
 //     (balanceFirst) instead of rules 2 and 3, which exist so that
 //     replicas agree;
 //  2. match rate above the threshold: among the tenants of the matched
-//     node that are not hot (see hot), the one ranked first by rendezvous
-//     hashing of the text's leading block; when every tenant is hot the
-//     request is treated as a miss, so the prefix gains a worker;
+//     node that are not overloaded (see overloaded: hot's bound plus
+//     leaveSlack, a worker keeps the prefixes it holds a little longer
+//     than it takes new ones), the one ranked first by rendezvous
+//     hashing of the text's leading block; when every tenant is
+//     overloaded the request is treated as a miss, so the prefix gains a
+//     worker;
 //  3. a miss: the candidate ranked first for the leading block among
 //     those that are not hot (placeMiss).
 //
@@ -148,6 +151,24 @@ const (
 	hotFactor = 1.25
 	hotSlack  = 1
 )
+
+// A worker that holds the matched prefix is left only when it is
+// overloaded: more than leaveSlack requests above hot's bound, or its
+// batch (nearly) full (hysteresis). Leaving the worker that holds a prefix costs the whole
+// prompt's prefill elsewhere, and between replicas it is also a
+// disagreement: a replica that did not see the move keeps sending the
+// prefix to the worker it left, and one that sees its worker a request
+// hotter than another replica does moves it alone. Measured (routing
+// benchmark, decisions logged against the simulated caches): with 8
+// replicas, spills of a prefix from the worker that held it, by workers
+// at most 1.5 requests above the bound, cost multi-turn 3-4% of its
+// prompt tokens. A factor instead (1.5 × mean + 2) kept busy prefixes on
+// workers past their engines' batch: TTFT p99 1.1-1.7 s on shared
+// prefixes, max/mean 1.30. The same slack for the hashed worker of a miss
+// (it likely holds the prefix: the other replicas place it there) kept
+// multi-turn at 99-100% of the oracle but took max/mean to 1.25-1.28 on
+// shared prefixes, so a miss still avoids hot workers.
+const leaveSlack = 2
 
 // NewCacheAware returns a CacheAware; the caller runs its Run loop.
 func NewCacheAware(o Options) *CacheAware {
@@ -197,12 +218,12 @@ func (p *CacheAware) choose(cands []*worker.Worker, req Request, seen *radix.Res
 		p.obs.LoadImbalanced()
 		return p.leastLoaded(cands), Imbalance
 	}
-	mean := meanLoad(cands)
+	pr := pressureOf(cands)
 	if p.solo.alone(cands) {
-		return p.balanceFirst(cands, req.Text, mean, seen)
+		return p.balanceFirst(cands, req.Text, pr, seen)
 	}
 	var buf [16]string
-	if w := rankedTenant(cands, p.match(buf[:0], req.Text, seen), req.Text, mean); w != nil {
+	if w := rankedTenant(cands, p.match(buf[:0], req.Text, seen), req.Text, pr); w != nil {
 		p.obs.CacheHit(w.URL())
 		return w, CacheHit
 	}
@@ -220,13 +241,13 @@ func (p *CacheAware) choose(cands []*worker.Worker, req Request, seen *radix.Res
 // p99 on shared prefixes 372-451 ms instead of 505 (round_robin about
 // 400), on unshared prompts 179 instead of 398 (round_robin 153). It
 // costs coding-chat hits: 92-94% of the oracle instead of 98%.
-func (p *CacheAware) balanceFirst(cands []*worker.Worker, text string, mean float64, seen *radix.Result) (*worker.Worker, Reason) {
+func (p *CacheAware) balanceFirst(cands []*worker.Worker, text string, pr pressure, seen *radix.Result) (*worker.Worker, Reason) {
 	var buf [16]string
-	if w := leastLoadedTenant(cands, p.match(buf[:0], text, seen)); w != nil && !hot(w, mean) {
+	if w := leastLoadedTenant(cands, p.match(buf[:0], text, seen)); w != nil && !hot(w, pr) {
 		p.obs.CacheHit(w.URL())
 		return w, CacheHit
 	}
-	w := p.smallestTreeAtMostMean(cands, mean)
+	w := p.smallestTreeAtMostMean(cands, pr.mean)
 	p.obs.CacheMiss(w.URL())
 	return w, CacheMiss
 }
@@ -287,17 +308,52 @@ func (p *CacheAware) placeMiss(cands []*worker.Worker, text string) *worker.Work
 // multi-turn with 3 and 8 replicas kept 91% and 90% of one router's hit
 // rate on their own counts, 96% and 94% on the load polled every 100 ms).
 // Without polling it is the in-flight count.
-func hot(w *worker.Worker, mean float64) bool {
-	return float64(load(w)) > hotFactor*mean+hotSlack
+//
+// A worker whose running batch is full, or within leaveSlack requests of
+// full (worker.Headroom: the batch its engine was last seen full at, less
+// its estimated load), is hot too while another candidate has more room:
+// a request sent there waits for a running one to end, seconds at a full
+// batch, where a prefill elsewhere takes a fraction of that; and with
+// replicas the estimate lags by the requests the others sent since the
+// last poll. Measured: requests queued behind the full batch of a worker
+// that still held their prefix were the slowest of skewed-prefix with 8
+// replicas. When no candidate has room, load alone decides.
+func hot(w *worker.Worker, pr pressure) bool {
+	return float64(load(w)) > hotFactor*pr.mean+hotSlack || pr.full(w)
 }
 
-// meanLoad is the candidates' mean load (see hot).
-func meanLoad(cands []*worker.Worker) float64 {
+// overloaded reports whether w, which holds the request's prefix, is too
+// busy to keep it (see leaveSlack); its load is read as hot's.
+func overloaded(w *worker.Worker, pr pressure) bool {
+	return float64(load(w)) > hotFactor*pr.mean+hotSlack+leaveSlack || pr.full(w)
+}
+
+// pressure is what hot and overloaded judge a worker against: the
+// candidates' mean load and whether one of them has room in its batch.
+type pressure struct {
+	mean          float64
+	roomElsewhere bool
+}
+
+func pressureOf(cands []*worker.Worker) pressure {
 	var sum int64
+	room := false
 	for _, w := range cands {
 		sum += load(w)
+		room = room || !nearlyFull(w)
 	}
-	return float64(sum) / float64(len(cands))
+	return pressure{mean: float64(sum) / float64(len(cands)), roomElsewhere: room}
+}
+
+// full reports whether w's batch is (nearly) full while another
+// candidate's is not.
+func (pr pressure) full(w *worker.Worker) bool { return pr.roomElsewhere && nearlyFull(w) }
+
+// nearlyFull reports whether w's batch takes fewer than leaveSlack more
+// requests; false while its batch is unknown.
+func nearlyFull(w *worker.Worker) bool {
+	n, ok := w.Headroom()
+	return ok && n < leaveSlack
 }
 
 // leastLoaded returns the candidate with the fewest requests in flight,
@@ -333,11 +389,11 @@ func contains(ss []string, s string) bool {
 }
 
 // rankedTenant returns, among the candidates that hold the matched prefix
-// (tenants) and are not hot, the one ranked first by rendezvous hashing of
-// the text's leading block, or nil.
-func rankedTenant(cands []*worker.Worker, tenants []string, text string, mean float64) *worker.Worker {
+// (tenants) and are not overloaded, the one ranked first by rendezvous
+// hashing of the text's leading block, or nil.
+func rankedTenant(cands []*worker.Worker, tenants []string, text string, pr pressure) *worker.Worker {
 	if len(tenants) == 0 {
 		return nil
 	}
-	return rendezvous(cands, keyHash(text), func(w *worker.Worker) bool { return contains(tenants, w.URL()) && !hot(w, mean) })
+	return rendezvous(cands, keyHash(text), func(w *worker.Worker) bool { return contains(tenants, w.URL()) && !overloaded(w, pr) })
 }

@@ -80,7 +80,7 @@ func refPlace(text string, cands []*worker.Worker) string {
 	ranked := slices.Clone(cands)
 	key := fnv1a(text[:min(len(text), missKeyBytes)])
 	slices.SortFunc(ranked, func(a, b *worker.Worker) int { return cmp.Compare(score(key, b.URL()), score(key, a.URL())) })
-	mean := meanLoad(cands)
+	mean := pressureOf(cands).mean
 	for _, w := range ranked {
 		if float64(w.Load()) <= hotFactor*mean+hotSlack {
 			return w.URL()
@@ -102,9 +102,12 @@ func TestCacheAware(t *testing.T) {
 			text:  "zzz", want: rdv, event: "miss", recorded: true},
 		{name: "miss ignores loads under the hot bound", loads: []int{2, 0, 1},
 			text: "hello", want: rdv, event: "miss", recorded: true},
-		// Mean 4, bound 6: w3 is hot and never takes a new prefix.
+		// Mean 4, bound 6: w3 is hot and never takes a new prefix, even
+		// when hashing ranks it first.
 		{name: "miss skips hot workers", loads: []int{3, 3, 3, 7},
 			text: "zzz", want: rdv, event: "miss", recorded: true},
+		{name: "miss skips a hot first choice", loads: []int{3, 3, 3, 7},
+			text: "zzz5", want: rdv, event: "miss", recorded: true},
 		{name: "hit picks the matched worker despite a higher load", loads: []int{1, 1, 3},
 			seeds: []seed{{2, "hello world"}},
 			text:  "hello world!!", want: "http://w2", event: "hit http://w2", recorded: true},
@@ -112,12 +115,18 @@ func TestCacheAware(t *testing.T) {
 		{name: "hit on a worker at the hot bound", loads: []int{7, 7, 7, 11},
 			seeds: []seed{{3, "hello world"}},
 			text:  "hello world", want: "http://w3", event: "hit http://w3", recorded: false},
-		// Mean 8.25, bound 11.3125: w3 is hot, so the prefix is placed
-		// again among w0..w2.
-		{name: "hit on a hot worker is a miss for balance", loads: []int{7, 7, 7, 12},
+		// Mean 8.5, bound 11.625: w3 is hot, but it holds the prefix and
+		// keeps it up to leaveSlack (2) above the bound.
+		{name: "a hot worker keeps its prefix up to the leave bound", loads: []int{7, 7, 7, 13},
+			seeds: []seed{{3, "hello world"}, {0, "zz"}},
+			text:  "hello world", want: "http://w3", event: "hit http://w3", recorded: false},
+		// Mean 8.75, bound 11.9375, leave bound 13.9375: w3 is overloaded,
+		// so the prefix is placed again among w0..w2.
+		{name: "an overloaded worker gives its prefix up", loads: []int{7, 7, 7, 14},
 			seeds: []seed{{3, "hello world"}, {0, "zz"}},
 			text:  "hello world", want: rdv, event: "miss", recorded: true},
-		{name: "a hot tenant gives way to one that is not", loads: []int{7, 7, 12, 9},
+		// Mean 9.5, leave bound 14.875.
+		{name: "an overloaded tenant gives way to one that is not", loads: []int{7, 7, 15, 9},
 			seeds: []seed{{2, "hello world"}, {3, "hello world"}},
 			text:  "hello world", want: "http://w3", event: "hit http://w3", recorded: false},
 		{name: "hit on the deepest node only", loads: []int{0, 0, 0},
@@ -204,9 +213,10 @@ func TestCacheAwareFollowsRepeatedPrefixes(t *testing.T) {
 }
 
 // TestCacheAwareHotPrefixSpreads sends one prefix again and again, each
-// request staying in flight: once its worker is hot the prefix gains a
-// second worker, its requests then alternate between the two by load,
-// and a third worker joins when both are hot.
+// request staying in flight: its worker keeps it while hot, until it is
+// leaveSlack above the hot bound; the prefix then gains a second worker,
+// and its requests go to whichever of the two hashing ranks first while
+// neither is overloaded.
 func TestCacheAwareHotPrefixSpreads(t *testing.T) {
 	rec := &recorder{}
 	o := DefaultOptions()
@@ -214,35 +224,82 @@ func TestCacheAwareHotPrefixSpreads(t *testing.T) {
 	p := NewCacheAware(o)
 	ws := pool(t, 0, 0, 0, 0)
 	var got []string
-	for i := range 7 {
+	for i := range 8 {
 		w := p.Pick(ws, "You are a helpful assistant. Question "+string(rune('a'+i)))
 		got = append(got, strings.Fields(rec.last())[0]+" "+urlOf(w))
 		w.Acquire()
 	}
-	x, y := strings.Fields(got[0])[1], strings.Fields(got[2])[1]
+	x, y := strings.Fields(got[0])[1], strings.Fields(got[5])[1]
 	want := []string{
 		"miss " + x, // loads 0 0 0 0
-		"hit " + x,  // loads 1 0 0 0: bound 1.3125
-		"miss " + y, // loads 2 0 0 0: bound 1.625, x is hot
-		"hit " + y,  // loads 2 1 0 0: the less loaded tenant
-		"",          // loads 2 2 0 0: bound 2.25, the tenant ranked first
-		"",          // loads 3 2 0 0: bound 2.5625, that one is hot: the other
-		"",          // loads 3 3 0 0: bound 2.875, both hot: a third worker
+		"hit " + x,  // loads 1 0 0 0: bound 1.3125, leave bound 3.3125
+		"hit " + x,  // loads 2 0 0 0: x is hot and keeps the prefix
+		"hit " + x,  // loads 3 0 0 0: leave bound 3.9375
+		"hit " + x,  // loads 4 0 0 0: leave bound 4.25
+		"miss " + y, // loads 5 0 0 0: leave bound 4.5625, x is overloaded
+		"hit " + y,  // loads 5 1 0 0: leave bound 4.875
+		"",          // loads 5 2 0 0: leave bound 5.1875, neither is overloaded
 	}
-	first := strings.Fields(got[4])[1]
-	second := x
-	if first == x {
-		second = y
+	want[7] = "hit " + refPlace("You are a helpful assistant.", []*worker.Worker{ws[urlIndex(x)], ws[urlIndex(y)]})
+	if x == y || !slices.Equal(got, want) {
+		t.Fatalf("picks %v, want %v", got, want)
 	}
-	want[4], want[5] = "hit "+first, "hit "+second
-	for i := range want[:6] {
-		if x == y || got[i] != want[i] {
-			t.Fatalf("picks %v, want %v", got, want)
+}
+
+// urlIndex is the pool index of http://wN.
+func urlIndex(url string) int {
+	var i int
+	fmt.Sscanf(url, "http://w%d", &i)
+	return i
+}
+
+// TestCacheAwareLeavesAFullBatch: a worker whose engine was seen with
+// requests waiting for a place in its batch, and is estimated within
+// leaveSlack of that batch, is left even by the prefix it holds, and
+// takes no new one, while another candidate has room; when none has,
+// load decides again and the prefix stays.
+func TestCacheAwareLeavesAFullBatch(t *testing.T) {
+	p := NewCacheAware(DefaultOptions())
+	ws := pool(t, 0, 0, 0, 0)
+	for _, w := range ws {
+		w.SetPolled(30, 0) // batches never seen full: no bound from them
+	}
+	const text = "a system prompt shared by many requests, then a question"
+	first, why := p.Decide(ws, Request{Text: text})
+	if why != CacheMiss {
+		t.Fatalf("first request: %v", why)
+	}
+	if w, why := p.Decide(ws, Request{Text: text}); w != first || why != CacheHit {
+		t.Fatalf("second request: %s (%v), want a hit on %s", w.URL(), why, first.URL())
+	}
+	first.SetPolled(33, 1) // full at 32: one request waits
+	first.SetPolled(31, 0) // one place left, fewer than leaveSlack
+	second, why := p.Decide(ws, Request{Text: text})
+	if second == first || why != CacheMiss {
+		t.Fatalf("with its worker's batch nearly full: %s (%v), want a miss elsewhere", second.URL(), why)
+	}
+	for i := range 50 {
+		if w := Home(ws, fmt.Sprintf("new prefix %d", i)); w == first {
+			t.Fatal("a worker with a nearly full batch took a new prefix")
 		}
 	}
-	if third := strings.Fields(got[6]); third[0] != "miss" || third[1] == x || third[1] == y {
-		t.Fatalf("picks %v: the last should be a miss to a third worker", got)
+	for _, w := range ws {
+		w.SetPolled(33, 1)
 	}
+	if w, why := p.Decide(ws, Request{Text: text}); w != refTenant(text, first, second) || why != CacheHit {
+		t.Fatalf("no batch with room: %s (%v), want a hit on a tenant", w.URL(), why)
+	}
+}
+
+// refTenant is the tenant hashing ranks first for text.
+func refTenant(text string, tenants ...*worker.Worker) *worker.Worker {
+	want := refPlace(text, tenants)
+	for _, w := range tenants {
+		if w.URL() == want {
+			return w
+		}
+	}
+	return nil
 }
 
 func TestCacheAwareRemoveWorker(t *testing.T) {

@@ -31,6 +31,6 @@ func place(cands []*worker.Worker, key uint64) *worker.Worker {
 	if len(cands) == 0 {
 		return nil
 	}
-	mean := meanLoad(cands)
-	return rendezvous(cands, key, func(w *worker.Worker) bool { return !hot(w, mean) })
+	pr := pressureOf(cands)
+	return rendezvous(cands, key, func(w *worker.Worker) bool { return !hot(w, pr) })
 }

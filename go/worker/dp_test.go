@@ -95,6 +95,30 @@ func TestParseRankLoad(t *testing.T) {
 	}
 }
 
+func TestParseRankLoadWaiting(t *testing.T) {
+	list := []byte(`[{"dp_rank":0,"num_reqs":40,"num_waiting_reqs":8},{"dp_rank":1,"num_reqs":5,"num_waiting_reqs":0}]`)
+	for _, tc := range []struct {
+		name               string
+		data               []byte
+		rank               int
+		wantLoad, wantWait int64
+	}{
+		{"its own entry", list, 0, 40, 8},
+		{"a rank with room", list, 1, 5, 0},
+		{"whole server sums", list, -1, 45, 8},
+		{"object answer", []byte(`{"num_reqs":36,"num_waiting_reqs":4,"load":9000}`), -1, 36, 4},
+		{"older answer without the field", []byte(`{"load":9000}`), -1, 9000, 0},
+		{"negative figure", []byte(`{"num_reqs":3,"num_waiting_reqs":-2}`), -1, 3, 0},
+		{"no load figure: waiting unknown too", []byte(`{"num_waiting_reqs":4}`), -1, -1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if load, wait := parseRankLoad(tc.data, tc.rank); load != tc.wantLoad || wait != tc.wantWait {
+				t.Fatalf("got %d, %d; want %d, %d", load, wait, tc.wantLoad, tc.wantWait)
+			}
+		})
+	}
+}
+
 func TestFetchDPSize(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string
@@ -133,5 +157,31 @@ func TestFetchDPSize(t *testing.T) {
 				t.Fatalf("err %v, want it to mention %q", err, tc.errHas)
 			}
 		})
+	}
+}
+
+// TestPollLoadsReadsWaitingRequests: one /get_load per server gives each
+// data-parallel rank its load, and the batch it is full at when requests
+// wait for it.
+func TestPollLoadsReadsWaitingRequests(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/get_load" {
+			_, _ = w.Write([]byte(`[{"dp_rank":0,"num_reqs":40,"num_waiting_reqs":8},{"dp_rank":1,"num_reqs":5,"num_waiting_reqs":0}]`))
+		}
+	}))
+	defer srv.Close()
+	reg := NewRegistry()
+	r0, r1 := NewRank(srv.URL, 0, 2, Regular, nil), NewRank(srv.URL, 1, 2, Regular, nil)
+	for _, w := range []*Worker{r0, r1} {
+		if err := reg.Add(w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	PollLoads(context.Background(), srv.Client(), nil, 5*time.Second, reg)
+	h0, ok0 := r0.Headroom()
+	_, ok1 := r1.Headroom()
+	if r0.PolledLoad() != 40 || h0 != -8 || !ok0 || r1.PolledLoad() != 5 || ok1 {
+		t.Fatalf("rank 0: %d, headroom %d %v; rank 1: %d, headroom known %v; want 40, -8 true (full at 32); 5, false",
+			r0.PolledLoad(), h0, ok0, r1.PolledLoad(), ok1)
 	}
 }

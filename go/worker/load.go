@@ -50,16 +50,25 @@ func ParseLoad(data []byte) int64 { return ParseRankLoad(data, -1) }
 // server): only the list entries whose "dp_rank" is rank count. An answer
 // without per-rank entries gives the server's figure.
 func ParseRankLoad(data []byte, rank int) int64 {
+	load, _ := parseRankLoad(data, rank)
+	return load
+}
+
+// parseRankLoad is ParseRankLoad that also returns how many of the
+// requests wait for a place in the running batch: the sum of the entries'
+// "num_waiting_reqs" (SGLang's, since mid-2025), 0 when they have none.
+func parseRankLoad(data []byte, rank int) (load, waiting int64) {
 	type entry struct {
 		DPRank  *int   `json:"dp_rank"`
 		NumReqs *int64 `json:"num_reqs"`
 		Load    *int64 `json:"load"`
+		Waiting int64  `json:"num_waiting_reqs"`
 	}
 	var list []entry
 	if json.Unmarshal(data, &list) != nil {
 		var one entry
 		if json.Unmarshal(data, &one) != nil {
-			return -1
+			return -1, 0
 		}
 		list = []entry{one}
 	}
@@ -74,11 +83,12 @@ func ParseRankLoad(data []byte, rank int) int64 {
 		case e.Load != nil:
 			total, found = total+*e.Load, true
 		}
+		waiting += max(e.Waiting, 0)
 	}
 	if !found {
-		return -1
+		return -1, 0
 	}
-	return total
+	return total, waiting
 }
 
 // PollLoads sets every worker's polled load from /get_load, concurrently:
@@ -92,11 +102,11 @@ func PollLoads(ctx context.Context, client *http.Client, header http.Header, tim
 				defer wg.Done()
 				data, ok := fetchLoadBody(ctx, client, ws[0].base, header, timeout)
 				for _, w := range ws {
-					load := int64(-1)
+					load, waiting := int64(-1), int64(0)
 					if ok {
-						load = ParseRankLoad(data, w.rank)
+						load, waiting = parseRankLoad(data, w.rank)
 					}
-					w.SetPolledLoad(load)
+					w.SetPolled(load, waiting)
 				}
 			}()
 		}

@@ -42,6 +42,7 @@ type Worker struct {
 	inFlight   atomic.Int64 // requests dispatched and not yet fully delivered
 	polled     atomic.Int64 // load reported by /get_load; -1 when unknown
 	polledAt   atomic.Int64 // inFlight when polled was recorded
+	batch      atomic.Int64 // running batch the engine was last seen full at; 0 = never seen full
 	processed  atomic.Uint64
 	healthy    atomic.Bool
 	breaker    breaker
@@ -96,10 +97,38 @@ func (w *Worker) Load() int64 { return w.inFlight.Load() }
 // PolledLoad is the worker's own load from /get_load, or -1 if unknown.
 func (w *Worker) PolledLoad() int64 { return w.polled.Load() }
 
-// SetPolledLoad records a /get_load answer (-1 for unknown).
-func (w *Worker) SetPolledLoad(n int64) {
+// SetPolledLoad records a /get_load answer (-1 for unknown) that says
+// nothing about requests waiting for a batch slot.
+func (w *Worker) SetPolledLoad(n int64) { w.SetPolled(n, 0) }
+
+// SetPolled records a /get_load answer: n requests (-1 for unknown), of
+// which waiting wait for a place in the running batch. An answer with
+// requests waiting shows the batch full at n - waiting; one with more
+// running than the batch known so far raises it (an engine's batch is
+// bounded by its KV memory too, so it moves).
+func (w *Worker) SetPolled(n, waiting int64) {
 	w.polledAt.Store(w.inFlight.Load())
 	w.polled.Store(n)
+	switch {
+	case n < 0:
+	case waiting > 0:
+		w.batch.Store(max(n-waiting, 1))
+	case n > w.batch.Load() && w.batch.Load() > 0:
+		w.batch.Store(n)
+	}
+}
+
+// Headroom estimates how many more requests the worker's running batch
+// takes before requests wait for a place in it: the batch it was last
+// seen full at less its estimated load (EstimatedLoad); negative when
+// requests wait. ok is false while it was never seen full, or when its
+// load is unknown.
+func (w *Worker) Headroom() (n int64, ok bool) {
+	batch := w.batch.Load()
+	if batch == 0 || w.polled.Load() < 0 {
+		return 0, false
+	}
+	return batch - w.EstimatedLoad(), true
 }
 
 // UnseenLoad is how many more requests the worker reported at its last

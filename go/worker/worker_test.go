@@ -173,6 +173,40 @@ func TestUnseenLoadIsWhatOthersSent(t *testing.T) {
 	}
 }
 
+func TestHeadroomFollowsAFullBatch(t *testing.T) {
+	w := New("http://a", Regular, nil)
+	check := func(what string, want int64, wantOK bool) {
+		t.Helper()
+		if n, ok := w.Headroom(); n != want || ok != wantOK {
+			t.Fatalf("%s: %d %v, want %d %v", what, n, ok, want, wantOK)
+		}
+	}
+	w.Acquire()
+	w.SetPolled(40, 0)
+	w.Acquire()
+	check("never seen full", 0, false)
+	w.SetPolled(40, 8) // full at 32 running
+	w.Acquire()
+	w.Acquire()
+	check("two sent since to a full batch", -10, true)
+	for range 4 {
+		w.Release()
+	}
+	check("four ended since", -6, true)
+	w.SetPolled(30, 0)
+	check("below the batch", 2, true)
+	w.Acquire()
+	w.Acquire()
+	w.Acquire()
+	check("three sent since", -1, true)
+	w.SetPolled(36, 0) // 36 running: the batch grew
+	check("the batch grew to 36", 0, true)
+	w.SetPolled(40, 2)
+	check("full at 38", -2, true)
+	w.SetPolled(-1, 0)
+	check("unknown answer", 0, false)
+}
+
 func TestBreakerWindowForgetsOldFailures(t *testing.T) {
 	w := New("http://a", Regular, nil).WithBreaker(BreakerConfig{FailureThreshold: 2, SuccessThreshold: 1, OpenFor: time.Minute, Window: 10 * time.Second})
 	t0 := time.Unix(1000, 0)

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/sgl-project/sglang-router-go/go/proxy"
+	"github.com/sgl-project/sglang-router-go/go/rawio"
 )
 
 // conn is one keep-alive connection to a worker. It is used by one
@@ -17,6 +19,7 @@ import (
 // read whole (back to the pool) or closed early (closed).
 type conn struct {
 	nc     net.Conn
+	rw     io.ReadWriter // nc's reads and writes, raw where they can be (see rawio)
 	br     *bufio.Reader
 	wbuf   []byte // the request head being written, reused
 	hbuf   []byte // the answer's header lines, reused (see readHeaders)
@@ -52,7 +55,8 @@ func keep[T any](b []T, size int) []T {
 }
 
 func newConn(nc net.Conn, h *host, o Options) *conn {
-	cn := &conn{nc: nc, br: bufio.NewReaderSize(nc, readBufSize), host: h, opts: o}
+	rw := rawio.Wrap(nc)
+	cn := &conn{nc: nc, rw: rw, br: bufio.NewReaderSize(rw, readBufSize), host: h, opts: o}
 	cn.abort = cn.abortIO
 	return cn
 }
@@ -110,7 +114,7 @@ func (cn *conn) write(req request) error {
 	if len(req.body) <= inlineBody {
 		b = append(b, req.body...)
 		cn.wbuf = keep(b, 1)
-		_, err := cn.nc.Write(b)
+		_, err := cn.rw.Write(b)
 		return err
 	}
 	cn.wbuf = keep(b, 1)

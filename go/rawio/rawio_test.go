@@ -231,3 +231,56 @@ func TestConcurrentReaders(t *testing.T) {
 		t.Fatalf("read %d bytes, want 2", total)
 	}
 }
+
+// The write WriteOnRead leaves to the next Read arrives whole, small or
+// larger than the socket's buffers, and the Read returns the answer.
+func TestWriteOnRead(t *testing.T) {
+	for _, size := range []int{100, 16 << 20} {
+		c, peer := pair(t)
+		w, ok := c.ReadWriter.(interface{ WriteOnRead([]byte) })
+		if !ok {
+			t.Skip("no WriteOnRead on this system")
+		}
+		req := make([]byte, size)
+		for i := range req {
+			req[i] = byte(i * 13)
+		}
+		got := make(chan []byte, 1)
+		go func() {
+			b := make([]byte, size)
+			_, _ = io.ReadFull(peer, b)
+			got <- b
+			_, _ = peer.Write([]byte("answer"))
+		}()
+		w.WriteOnRead(req)
+		buf := make([]byte, 64)
+		n, err := io.ReadAtLeast(c, buf, len("answer"))
+		if err != nil || string(buf[:n]) != "answer" {
+			t.Fatalf("size %d: read %q, %v", size, buf[:n], err)
+		}
+		if b := <-got; !bytes.Equal(b, req) {
+			t.Fatalf("size %d: the peer did not get the request whole", size)
+		}
+		// Nothing is left pending: the next read just reads.
+		_, _ = peer.Write([]byte("more"))
+		if n, err := c.Read(buf); err != nil || string(buf[:n]) != "more" {
+			t.Fatalf("size %d: next read %q, %v", size, buf[:n], err)
+		}
+	}
+}
+
+// A peer that closed: the write or the read fails, nothing waits.
+func TestWriteOnReadToAClosedPeer(t *testing.T) {
+	c, peer := pair(t)
+	w, ok := c.ReadWriter.(interface{ WriteOnRead([]byte) })
+	if !ok {
+		t.Skip("no WriteOnRead on this system")
+	}
+	peer.Close()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	w.WriteOnRead([]byte("request"))
+	_, err := c.Read(make([]byte, 8))
+	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read after writing to a closed peer: %v", err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/sglang-router-go/go/mono"
+	"github.com/sgl-project/sglang-router-go/go/rawio"
 )
 
 // Connection states, for Shutdown: an idle connection waits for a request
@@ -32,6 +33,7 @@ const maxDiscard = 256 << 10
 type conn struct {
 	srv   *Server
 	nc    net.Conn
+	rw    io.ReadWriter // nc's reads and writes, raw where they can be (see rawio)
 	in    inbuf
 	state atomic.Int32
 
@@ -71,7 +73,7 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn, base context.Context) *conn {
-	c := &conn{srv: s, nc: nc, header: make(http.Header, 8), vals: make([]string, 0, 16), remoteAddr: nc.RemoteAddr().String()}
+	c := &conn{srv: s, nc: nc, rw: rawio.Wrap(nc), header: make(http.Header, 8), vals: make([]string, 0, 16), remoteAddr: nc.RemoteAddr().String()}
 	c.in = inbuf{nc: c, buf: *smallBufs.Get().(*[]byte)}
 	c.ctx = reqCtx{base: base, c: c}
 	c.req = (&http.Request{}).WithContext(&c.ctx)

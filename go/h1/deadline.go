@@ -43,7 +43,7 @@ func (c *conn) Read(p []byte) (int, error) {
 	}
 	c.rd.reading++
 	c.rd.mu.Unlock()
-	n, err := c.nc.Read(p)
+	n, err := c.rw.Read(p)
 	c.rd.mu.Lock()
 	c.rd.reading--
 	c.rd.mu.Unlock()

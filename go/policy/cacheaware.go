@@ -300,8 +300,10 @@ func (p *CacheAware) placeMiss(cands []*worker.Worker, text string) *worker.Work
 }
 
 // hot reports whether w is too busy to take its prefix's next request.
-// Load is the worker's own figure when the router polls it, corrected by
-// what this router dispatched since (worker.EstimatedLoad): router
+// Its load is busy's: requests waiting for their first token weigh more
+// (prefillWeight). Load is the worker's own figure when the router polls
+// it, corrected by what this router dispatched since
+// (worker.EstimatedLoad): router
 // replicas each see only their share of the in-flight requests, and
 // judged by those small, noisy counts they disagreed on which worker was
 // hot, so a prefix moved on one replica and not on another (measured:
@@ -319,13 +321,13 @@ func (p *CacheAware) placeMiss(cands []*worker.Worker, text string) *worker.Work
 // that still held their prefix were the slowest of skewed-prefix with 8
 // replicas. When no candidate has room, load alone decides.
 func hot(w *worker.Worker, pr pressure) bool {
-	return float64(load(w)) > hotFactor*pr.mean+hotSlack || pr.full(w)
+	return float64(busy(w)) > hotFactor*pr.mean+hotSlack || pr.full(w)
 }
 
 // overloaded reports whether w, which holds the request's prefix, is too
 // busy to keep it (see leaveSlack); its load is read as hot's.
 func overloaded(w *worker.Worker, pr pressure) bool {
-	return float64(load(w)) > hotFactor*pr.mean+hotSlack+leaveSlack || pr.full(w)
+	return float64(busy(w)) > hotFactor*pr.mean+hotSlack+leaveSlack || pr.full(w)
 }
 
 // pressure is what hot and overloaded judge a worker against: the
@@ -339,7 +341,7 @@ func pressureOf(cands []*worker.Worker) pressure {
 	var sum int64
 	room := false
 	for _, w := range cands {
-		sum += load(w)
+		sum += busy(w)
 		room = room || !nearlyFull(w)
 	}
 	return pressure{mean: float64(sum) / float64(len(cands)), roomElsewhere: room}
@@ -355,6 +357,29 @@ func nearlyFull(w *worker.Worker) bool {
 	n, ok := w.Headroom()
 	return ok && n < leaveSlack
 }
+
+// prefillWeight is how many requests more than one a request still
+// waiting for its first token counts for in hot's load (busy). Load
+// counts requests, but a worker's first tokens wait on its one prefill
+// queue: four requests there that are uncached 2048-token prefills keep
+// the next request from its first token for a second, four decoding ones
+// barely delay it. The router sees which of its streamed requests have
+// not yet delivered a byte (worker.Worker.Prefilling); a worker with a
+// queue of them is hot sooner. Measured (routing benchmark, shared
+// prefixes with 3 replicas, where the slowest requests were new prefixes
+// placed on the same worker in the first seconds): TTFT p99 445-543 ms
+// over six runs with 4, 475-750 ms over seven without (round_robin
+// 656-663); 8 gave 478-554 ms. Skewed prefixes, multi-turn and
+// coding-chat did not move beyond their run-to-run spread. A replica
+// sees only its own requests, and non-streamed ones are never counted
+// (their first byte is the whole answer): without streaming nothing
+// changes.
+const prefillWeight = 4
+
+// busy is w's load as hot judges it: the estimated load (load) plus
+// prefillWeight for each request this router sent it that is still
+// waiting for its first token.
+func busy(w *worker.Worker) int64 { return load(w) + prefillWeight*w.Prefilling() }
 
 // leastLoaded returns the candidate with the fewest requests in flight,
 // ties going to the smallest tree, then to candidate order.

@@ -332,6 +332,11 @@ func overloaded(w *worker.Worker, pr pressure) bool {
 
 // pressure is what hot and overloaded judge a worker against: the
 // candidates' mean load and whether one of them has room in its batch.
+// The mean is of load, without busy's weight for requests waiting for
+// their first token: that weight makes a worker with a prefill queue hot
+// sooner, and in the mean it raised every other worker's bound instead
+// (skewed prefixes with 3 and 8 replicas: max/mean 1.26 in one of two
+// full runs of the routing benchmark).
 type pressure struct {
 	mean          float64
 	roomElsewhere bool
@@ -341,7 +346,7 @@ func pressureOf(cands []*worker.Worker) pressure {
 	var sum int64
 	room := false
 	for _, w := range cands {
-		sum += busy(w)
+		sum += load(w)
 		room = room || !nearlyFull(w)
 	}
 	return pressure{mean: float64(sum) / float64(len(cands)), roomElsewhere: room}

@@ -434,7 +434,7 @@ func TestCacheAwareRecordAnswerRespectsTheMemoryBudget(t *testing.T) {
 // leave bound is higher).
 func TestCacheAwareCountsRequestsWaitingForTheirFirstToken(t *testing.T) {
 	p := NewCacheAware(DefaultOptions())
-	ws := pool(t, 2, 2, 2, 2)
+	ws := pool(t, 4, 4, 4, 4)
 	const text = "a system prompt shared by many requests, then a question"
 	home, why := p.Decide(ws, Request{Text: text})
 	if why != CacheMiss {
@@ -451,7 +451,7 @@ func TestCacheAwareCountsRequestsWaitingForTheirFirstToken(t *testing.T) {
 	if !takesNew() {
 		t.Fatal("with equal loads the worker took none of 64 new prefixes")
 	}
-	home.StartPrefill() // busy 2+4 = 6; mean 3, bound 4.75, leave bound 6.75
+	home.StartPrefill() // busy 4+4 = 8; mean load 4, bound 6, leave bound 8
 	if takesNew() {
 		t.Fatal("a worker with a request waiting for its first token took a new prefix")
 	}

@@ -320,8 +320,11 @@ func (p *CacheAware) placeMiss(cands []*worker.Worker, text string) *worker.Work
 // last poll. Measured: requests queued behind the full batch of a worker
 // that still held their prefix were the slowest of skewed-prefix with 8
 // replicas. When no candidate has room, load alone decides.
-func hot(w *worker.Worker, pr pressure) bool {
-	return float64(busy(w)) > hotFactor*pr.mean+hotSlack || pr.full(w)
+func hot(w *worker.Worker, pr pressure) bool { return pr.hot(busy(w), w) }
+
+// hot is the package's hot for w at load l.
+func (pr pressure) hot(l int64, w *worker.Worker) bool {
+	return float64(l) > hotFactor*pr.mean+hotSlack || pr.full(w)
 }
 
 // overloaded reports whether w, which holds the request's prefix, is too

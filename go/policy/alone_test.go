@@ -229,3 +229,33 @@ func TestCacheAwareAloneConcurrentPollsAndPicks(t *testing.T) {
 	close(stop)
 	poller.Wait()
 }
+
+// TestCacheAwareAloneIgnoresTheFirstTokenWeight: a lone router keeps a
+// hit on the tenant of the prefix while that tenant's load is under the
+// hot bound, however many of its requests wait for their first token;
+// replicas, which see only their share of those, weigh them (busy).
+func TestCacheAwareAloneIgnoresTheFirstTokenWeight(t *testing.T) {
+	ws := pool(t, 2, 2, 2, 2)
+	const text = "a system prompt shared by many requests, then a question"
+	for _, c := range []struct {
+		name  string
+		extra int64
+		hit   bool
+	}{
+		{"alone", 0, true},
+		{"not alone", 10, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, _ := watchedCacheAware(ws, c.extra)
+			p.tree.Insert(text, ws[0].URL())
+			ws[0].StartPrefill()
+			ws[0].StartPrefill() // busy 2+8 = 10: overloaded by busy, not by load
+			defer ws[0].EndPrefill()
+			defer ws[0].EndPrefill()
+			w, why := p.Decide(ws, Request{Text: text})
+			if got := w == ws[0] && why == CacheHit; got != c.hit {
+				t.Fatalf("got %s (%v); want a hit on %s: %v", w.URL(), why, ws[0].URL(), c.hit)
+			}
+		})
+	}
+}

@@ -241,9 +241,16 @@ func (p *CacheAware) choose(cands []*worker.Worker, req Request, seen *radix.Res
 // p99 on shared prefixes 372-451 ms instead of 505 (round_robin about
 // 400), on unshared prompts 179 instead of 398 (round_robin 153). It
 // costs coding-chat hits: 92-94% of the oracle instead of 98%.
+//
+// It judges a tenant by its load alone, without busy's weight for
+// requests waiting for their first token: a lone router sees all of
+// them, and the weight then sent multi-turn's hits elsewhere as misses
+// (one router: TTFT p99 230-278 ms instead of 119-149 in two full runs of
+// the routing benchmark each, shared-prefix's hit rate 83-85% instead of
+// 86%). Replicas each see a share, which is what the weight is for.
 func (p *CacheAware) balanceFirst(cands []*worker.Worker, text string, pr pressure, seen *radix.Result) (*worker.Worker, Reason) {
 	var buf [16]string
-	if w := leastLoadedTenant(cands, p.match(buf[:0], text, seen)); w != nil && !hot(w, pr) {
+	if w := leastLoadedTenant(cands, p.match(buf[:0], text, seen)); w != nil && !pr.hot(load(w), w) {
 		p.obs.CacheHit(w.URL())
 		return w, CacheHit
 	}
@@ -300,8 +307,10 @@ func (p *CacheAware) placeMiss(cands []*worker.Worker, text string) *worker.Work
 }
 
 // hot reports whether w is too busy to take its prefix's next request.
-// Load is the worker's own figure when the router polls it, corrected by
-// what this router dispatched since (worker.EstimatedLoad): router
+// Its load is busy's: requests waiting for their first token weigh more
+// (prefillWeight). Load is the worker's own figure when the router polls
+// it, corrected by what this router dispatched since
+// (worker.EstimatedLoad): router
 // replicas each see only their share of the in-flight requests, and
 // judged by those small, noisy counts they disagreed on which worker was
 // hot, so a prefix moved on one replica and not on another (measured:
@@ -318,18 +327,26 @@ func (p *CacheAware) placeMiss(cands []*worker.Worker, text string) *worker.Work
 // last poll. Measured: requests queued behind the full batch of a worker
 // that still held their prefix were the slowest of skewed-prefix with 8
 // replicas. When no candidate has room, load alone decides.
-func hot(w *worker.Worker, pr pressure) bool {
-	return float64(load(w)) > hotFactor*pr.mean+hotSlack || pr.full(w)
+func hot(w *worker.Worker, pr pressure) bool { return pr.hot(busy(w), w) }
+
+// hot is the package's hot for w at load l.
+func (pr pressure) hot(l int64, w *worker.Worker) bool {
+	return float64(l) > hotFactor*pr.mean+hotSlack || pr.full(w)
 }
 
 // overloaded reports whether w, which holds the request's prefix, is too
 // busy to keep it (see leaveSlack); its load is read as hot's.
 func overloaded(w *worker.Worker, pr pressure) bool {
-	return float64(load(w)) > hotFactor*pr.mean+hotSlack+leaveSlack || pr.full(w)
+	return float64(busy(w)) > hotFactor*pr.mean+hotSlack+leaveSlack || pr.full(w)
 }
 
 // pressure is what hot and overloaded judge a worker against: the
 // candidates' mean load and whether one of them has room in its batch.
+// The mean is of load, without busy's weight for requests waiting for
+// their first token: that weight makes a worker with a prefill queue hot
+// sooner, and in the mean it raised every other worker's bound instead
+// (skewed prefixes with 3 and 8 replicas: max/mean 1.26 in one of two
+// full runs of the routing benchmark).
 type pressure struct {
 	mean          float64
 	roomElsewhere bool
@@ -355,6 +372,29 @@ func nearlyFull(w *worker.Worker) bool {
 	n, ok := w.Headroom()
 	return ok && n < leaveSlack
 }
+
+// prefillWeight is how many requests more than one a request still
+// waiting for its first token counts for in hot's load (busy). Load
+// counts requests, but a worker's first tokens wait on its one prefill
+// queue: four requests there that are uncached 2048-token prefills keep
+// the next request from its first token for a second, four decoding ones
+// barely delay it. The router sees which of its streamed requests have
+// not yet delivered a byte (worker.Worker.Prefilling); a worker with a
+// queue of them is hot sooner. Measured (routing benchmark, shared
+// prefixes with 3 replicas, where the slowest requests were new prefixes
+// placed on the same worker in the first seconds): TTFT p99 445-543 ms
+// over six runs with 4, 475-750 ms over seven without (round_robin
+// 656-663); 8 gave 478-554 ms. Skewed prefixes, multi-turn and
+// coding-chat did not move beyond their run-to-run spread. A replica
+// sees only its own requests, and non-streamed ones are never counted
+// (their first byte is the whole answer): without streaming nothing
+// changes.
+const prefillWeight = 4
+
+// busy is w's load as hot judges it: the estimated load (load) plus
+// prefillWeight for each request this router sent it that is still
+// waiting for its first token.
+func busy(w *worker.Worker) int64 { return load(w) + prefillWeight*w.Prefilling() }
 
 // leastLoaded returns the candidate with the fewest requests in flight,
 // ties going to the smallest tree, then to candidate order.

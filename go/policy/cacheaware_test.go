@@ -426,3 +426,40 @@ func TestCacheAwareRecordAnswerRespectsTheMemoryBudget(t *testing.T) {
 		t.Errorf("tree holds %d bytes, budget %d", b, o.MaxTreeMemory)
 	}
 }
+
+// TestCacheAwareCountsRequestsWaitingForTheirFirstToken: a request still
+// waiting for its first token weighs prefillWeight more in the hot rule,
+// so a worker with one in its prefill queue takes no new prefix while the
+// others have only decoding requests, yet keeps the prefix it holds (its
+// leave bound is higher).
+func TestCacheAwareCountsRequestsWaitingForTheirFirstToken(t *testing.T) {
+	p := NewCacheAware(DefaultOptions())
+	ws := pool(t, 4, 4, 4, 4)
+	const text = "a system prompt shared by many requests, then a question"
+	home, why := p.Decide(ws, Request{Text: text})
+	if why != CacheMiss {
+		t.Fatalf("first request: %v", why)
+	}
+	takesNew := func() bool {
+		for i := range 64 {
+			if Home(ws, fmt.Sprintf("new prefix %d", i)) == home {
+				return true
+			}
+		}
+		return false
+	}
+	if !takesNew() {
+		t.Fatal("with equal loads the worker took none of 64 new prefixes")
+	}
+	home.StartPrefill() // busy 4+4 = 8; mean load 4, bound 6, leave bound 8
+	if takesNew() {
+		t.Fatal("a worker with a request waiting for its first token took a new prefix")
+	}
+	if w, why := p.Decide(ws, Request{Text: text}); w != home || why != CacheHit {
+		t.Fatalf("the prefix's worker: got %s (%v), want a hit on %s", w.URL(), why, home.URL())
+	}
+	home.EndPrefill()
+	if !takesNew() {
+		t.Fatal("after its first token the worker still took no new prefix")
+	}
+}

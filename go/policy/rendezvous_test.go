@@ -74,6 +74,13 @@ func TestStickySessionMovesOnceAndComesBack(t *testing.T) {
 	if moved == nil || moved == home {
 		t.Fatalf("with its worker gone the session went to %v", moved)
 	}
+	home.Acquire()
+	home.StartPrefill() // busy 5, but a session goes by load (1): not hot
+	if got := Sticky(ws, "conversation-1"); got != home {
+		t.Fatalf("a request waiting for its first token moved the session to %s", urlOf(got))
+	}
+	home.EndPrefill()
+	home.Release()
 	for range 3 { // hot: 3 > 1.25 * 0.75 + 1
 		home.Acquire()
 	}

@@ -45,6 +45,22 @@ type call struct {
 	// answer says how to record the answer in the policy's tree (see
 	// answers.go); zero: not at all.
 	answer answerPlan
+	// stream is the body's "stream": true: the answer's first byte is
+	// the first token, so the attempt counts as prefilling until then
+	// (worker.Worker.Prefilling).
+	stream bool
+	// prefilling is set while the current attempt is counted in its
+	// worker's Prefilling figure; whichever of the first byte and the
+	// attempt's end comes first clears it.
+	prefilling bool
+}
+
+// endPrefill ends the attempt's count in wk's Prefilling figure, once.
+func (c *call) endPrefill(wk *worker.Worker) {
+	if c.prefilling {
+		c.prefilling = false
+		wk.EndPrefill()
+	}
 }
 
 // route is the route label of c's metrics.
@@ -94,6 +110,11 @@ func (rt *Router) forward(c *call, pick picker) int {
 func (rt *Router) attempt(c *call, wk *worker.Worker, final bool) (reply int, f failure) {
 	rt.acquire(wk)
 	defer rt.release(wk)
+	if c.stream {
+		wk.StartPrefill()
+		c.prefilling = true
+		defer c.endPrefill(wk)
+	}
 	resp, err := rt.proxy.Send(c.ctx, c.r.Method, wk.BaseURL()+c.path, c.r.Header, rt.bodyFor(c, wk), rt.extraHeaders(c))
 	if err != nil {
 		return 0, rt.failed(c, wk, classifyErr(c.ctx, err), err)
@@ -109,7 +130,10 @@ func (rt *Router) attempt(c *call, wk *worker.Worker, final bool) (reply int, f 
 // deliver copies the worker's answer to the client, streaming if it is an
 // event stream.
 func (rt *Router) deliver(c *call, wk *worker.Worker, resp *http.Response) int {
-	d := proxy.Delivery{FirstByte: func() { rt.rec.RecordTTFT(c.route(), time.Since(c.start)) }}
+	d := proxy.Delivery{FirstByte: func() {
+		c.endPrefill(wk)
+		rt.rec.RecordTTFT(c.route(), time.Since(c.start))
+	}}
 	record := rt.tapAnswer(c, wk, resp, &d)
 	err := proxy.WriteResponse(c.w, resp, &d)
 	record(err)

@@ -2,7 +2,9 @@ package router
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -196,4 +198,65 @@ func TestStreamIsFlushedBeforeTheWorkerContinues(t *testing.T) {
 			f.workers[0].Gate <- struct{}{}
 		}
 	}
+}
+
+// A streamed request counts as prefilling on its worker until its first
+// byte reaches the client, then only as in flight; a non-streamed one
+// never counts; an attempt that ends without a byte (client gone) stops
+// counting with it. cache_aware's hot rule reads the figure.
+func TestStreamedRequestCountsAsPrefillingUntilItsFirstByte(t *testing.T) {
+	f := newFixture(t, testOptions(), "w0")
+	wk := f.worker(0)
+
+	f.workers[0].Hang(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	go postStream(ctx, f.srv.URL, `{"text":"a","stream":true}`)
+	waitFor(t, "the hanging stream counted as prefilling", func() bool { return wk.Prefilling() == 1 && wk.Load() == 1 })
+	cancel()
+	waitFor(t, "the abandoned stream counted no more", func() bool { return wk.Prefilling() == 0 && wk.Load() == 0 })
+
+	ctx, cancel = context.WithCancel(context.Background())
+	go postStream(ctx, f.srv.URL, `{"text":"a"}`)
+	waitFor(t, "the hanging non-streamed request in flight", func() bool { return wk.Load() == 1 })
+	if n := wk.Prefilling(); n != 0 {
+		t.Errorf("a non-streamed request counted as prefilling: %d", n)
+	}
+	cancel()
+	waitFor(t, "in flight back to 0", func() bool { return wk.Load() == 0 })
+
+	f.workers[0].Hang(false)
+	f.workers[0].Gate = make(chan struct{})
+	f.workers[0].StreamEvents.Store(2)
+	resp, err := http.Post(f.srv.URL+"/generate", "application/json", strings.NewReader(`{"text":"a","stream":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if line, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil || !strings.Contains(line, "tok") {
+		t.Fatalf("first event: %q %v", line, err)
+	}
+	// The count ends just after the byte is written: wait for it, with
+	// the stream still held open by the gate.
+	waitFor(t, "no longer prefilling after the first byte", func() bool { return wk.Prefilling() == 0 })
+	if l := wk.Load(); l != 1 {
+		t.Errorf("in flight %d while the stream is held open; want 1", l)
+	}
+	f.workers[0].Gate <- struct{}{}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	waitFor(t, "in flight back to 0", func() bool { return wk.Load() == 0 && wk.Prefilling() == 0 })
+}
+
+// postStream posts body to base's /generate and reads the answer until
+// ctx ends it.
+func postStream(ctx context.Context, base, body string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/generate", strings.NewReader(body))
+	if err != nil {
+		return
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
 }

@@ -33,7 +33,7 @@ func (rt *Router) bodyRoute(s RouteSpec) handler {
 		if err != nil {
 			return writeModelNotFound(w, info.Model)
 		}
-		c := &call{w: w, r: r, id: id, path: s.Path, body: body, edit: edit, hops: n, start: start, model: model, rid: info.RID}
+		c := &call{w: w, r: r, id: id, path: s.Path, body: body, edit: edit, hops: n, start: start, model: model, rid: info.RID, stream: info.Stream}
 		rt.planAnswer(c, s, info)
 		defer rt.recordModel(c)
 		if c.rid != "" {

@@ -40,6 +40,7 @@ type Worker struct {
 	bootstrapPort *int // prefill only; nil means "none"
 
 	inFlight   atomic.Int64 // requests dispatched and not yet fully delivered
+	prefilling atomic.Int64 // streamed requests dispatched, no first byte yet
 	polled     atomic.Int64 // load reported by /get_load; -1 when unknown
 	polledAt   atomic.Int64 // inFlight when polled was recorded
 	batch      atomic.Int64 // running batch the engine was last seen full at; 0 = never seen full
@@ -165,6 +166,19 @@ func (w *Worker) Release() {
 	w.inFlight.Add(-1)
 	w.processed.Add(1)
 }
+
+// StartPrefill counts a dispatched streamed request as waiting for its
+// first token; EndPrefill, called exactly once for each StartPrefill, ends
+// that when its first byte arrived or the attempt ended without one.
+func (w *Worker) StartPrefill() { w.prefilling.Add(1) }
+
+// EndPrefill ends what StartPrefill began.
+func (w *Worker) EndPrefill() { w.prefilling.Add(-1) }
+
+// Prefilling is the number of streamed requests this router sent the
+// worker that have not yet delivered their first byte: requests queued
+// for, or in, their prefill.
+func (w *Worker) Prefilling() int64 { return w.prefilling.Load() }
 
 // Processed counts requests released on this worker.
 func (w *Worker) Processed() uint64 { return w.processed.Load() }

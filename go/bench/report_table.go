@@ -75,9 +75,36 @@ func writeTable(w io.Writer, res []RunResult, byWorkload bool) {
 			fmt.Fprintf(w, "%s %s: %d errors, first: %s\n", r.Workload, r.Label(), r.Errors, r.FirstErr)
 		}
 	}
+	if note := repeatsNote(res); note != "" {
+		fmt.Fprint(w, note)
+	}
 	if note := overloadNote(res); note != "" {
 		fmt.Fprintln(w, note)
 	}
+}
+
+// repeatsNote lists every run's figures of the rows chosen among repeated
+// runs (RunResult.Repeats), a line each, or "".
+func repeatsNote(res []RunResult) string {
+	var b strings.Builder
+	for _, r := range res {
+		if len(r.Repeats) == 0 {
+			continue
+		}
+		if b.Len() == 0 {
+			fmt.Fprintf(&b, "Each row is the run with the median hit rate of %d; every run, in order:\n", len(r.Repeats))
+		}
+		var oracle, single, balance, p99 []string
+		for _, f := range r.Repeats {
+			oracle = append(oracle, fmt.Sprintf("%.0f", 100*f.OfOracle))
+			single = append(single, fmt.Sprintf("%.0f", 100*f.OfSingle))
+			balance = append(balance, fmt.Sprintf("%.2f", f.Balance))
+			p99 = append(p99, msec(f.TTFTP99))
+		}
+		fmt.Fprintf(&b, "- %s %s: of oracle %s%%; of 1 router %s%%; max/mean %s; TTFT p99 %s\n", r.Workload, r.Label(),
+			strings.Join(oracle, ", "), strings.Join(single, ", "), strings.Join(balance, ", "), strings.Join(p99, ", "))
+	}
+	return b.String()
 }
 
 // overloadNote warns when requests spent long outside the engines, or "".
@@ -120,6 +147,9 @@ func markdownReport(title, chart string, setups []string, res []RunResult, byWor
 			row = append([]string{r.Workload}, row...)
 		}
 		fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
+	}
+	if note := repeatsNote(res); note != "" {
+		fmt.Fprintf(&b, "\n%s", note)
 	}
 	if note := overloadNote(res); note != "" {
 		fmt.Fprintf(&b, "\n%s\n", note)

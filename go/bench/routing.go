@@ -30,6 +30,11 @@ type RoutingOptions struct {
 	// else also runs one router first, the figure replicas are compared
 	// with.
 	Replicas []int
+	// Runs repeats each workload's runs (oracle, policies, replica
+	// counts) this many times; default 1. Each row of the reports is then
+	// the run with the median hit rate, and every run's figures are listed
+	// under the table: one run's replica rows move by several points.
+	Runs int
 
 	// Workload shapes; zero fields take each generator's defaults, and a
 	// zero Seed takes the Seed above.
@@ -79,6 +84,7 @@ func (o RoutingOptions) withDefaults() RoutingOptions {
 	}
 	o.Workers = or(o.Workers, 8)
 	o.Replicas = replicaCounts(o.Replicas)
+	o.Runs = or(o.Runs, 1)
 	o.Engine = o.Engine.withDefaults()
 	o.CacheFraction = or(o.CacheFraction, 0.5)
 	o.Load = or(o.Load, 0.7)
@@ -114,7 +120,7 @@ func Routing(ctx context.Context, o RoutingOptions) error {
 	for _, tb := range beds {
 		setups = append(setups, tb.describe())
 		fmt.Fprintln(o.Out, tb.describe())
-		res, err := tb.compare(ctx, o.Policies, o.Replicas, newProgressWriter(o.Out))
+		res, err := tb.repeat(ctx, o.Runs, o.Policies, o.Replicas, newProgressWriter(o.Out))
 		all = append(all, res...)
 		if err != nil {
 			return err
@@ -137,6 +143,20 @@ func (s testbed) compare(ctx context.Context, policies []string, replicas []int,
 	return append([]RunResult{{Workload: s.wl.Name, Policy: PolicyOracle, OracleHitRate: oracle}}, res...), err
 }
 
+// repeat runs compare n times and merges the runs (medianRuns); on an
+// error it returns what the failed run gathered.
+func (s testbed) repeat(ctx context.Context, n int, policies []string, replicas []int, pr *progressWriter) ([]RunResult, error) {
+	var runs [][]RunResult
+	for range n {
+		res, err := s.compare(ctx, policies, replicas, pr)
+		if err != nil {
+			return res, err
+		}
+		runs = append(runs, res)
+	}
+	return medianRuns(runs), nil
+}
+
 // validate fails fast on options no run could use (workload names are
 // checked when the workloads are built, before any run).
 func (o RoutingOptions) validate() error {
@@ -152,6 +172,8 @@ func (o RoutingOptions) validate() error {
 		return fmt.Errorf("cache fraction, load and rate must be positive, workers at least 1")
 	case slices.Min(o.Replicas) < 1 || slices.Max(o.Replicas) > maxReplicas:
 		return fmt.Errorf("replicas must be between 1 and %d, got %v", maxReplicas, o.Replicas)
+	case o.Runs < 1 || o.Runs > maxRuns:
+		return fmt.Errorf("runs must be between 1 and %d, got %d", maxRuns, o.Runs)
 	}
 	return nil
 }
@@ -159,6 +181,9 @@ func (o RoutingOptions) validate() error {
 // maxReplicas bounds the routers one run starts (each is a whole router
 // in this process).
 const maxReplicas = 64
+
+// maxRuns bounds Runs: a full comparison already takes minutes.
+const maxRuns = 20
 
 // replicaCounts returns the replica counts to run: sorted, without
 // repeats, starting with 1 (the single-router reference); [1] when empty.

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -31,6 +33,45 @@ type RunResult struct {
 	// SingleHitRate is the hit rate of the same policy behind one router
 	// (0: unknown), the figure replicas are measured against.
 	SingleHitRate float64
+
+	// Repeats holds every run's figures, in run order, when the row was
+	// chosen among repeated runs (RoutingOptions.Runs > 1); nil otherwise.
+	Repeats []RunFigures
+}
+
+// RunFigures are the figures of one run that move most between runs.
+type RunFigures struct {
+	OfOracle, OfSingle, Balance float64
+	TTFTP99                     time.Duration
+}
+
+func (r RunResult) figures() RunFigures {
+	return RunFigures{OfOracle: r.OfOracle(), OfSingle: r.OfSingle(), Balance: r.Balance(), TTFTP99: r.TTFTQuantile(0.99)}
+}
+
+// medianRuns merges repeated runs of one workload, whose rows come in the
+// same order, into one row each: the run with the median hit rate (the
+// lower of the middle two for an even count), whole, so that its figures
+// belong together, with every run's figures in Repeats. Oracle rows are
+// the same in every run and get no Repeats.
+func medianRuns(runs [][]RunResult) []RunResult {
+	if len(runs) < 2 {
+		return slices.Concat(runs...)
+	}
+	out := make([]RunResult, len(runs[0]))
+	for i := range out {
+		rows := make([]RunResult, len(runs))
+		figs := make([]RunFigures, len(runs))
+		for k, run := range runs {
+			rows[k], figs[k] = run[i], run[i].figures()
+		}
+		slices.SortStableFunc(rows, func(a, b RunResult) int { return cmp.Compare(a.HitRate(), b.HitRate()) })
+		out[i] = rows[(len(rows)-1)/2]
+		if out[i].Policy != PolicyOracle {
+			out[i].Repeats = figs
+		}
+	}
+	return out
 }
 
 // Label names the run in reports: the policy, with the replica count when

@@ -306,3 +306,57 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestRepeatedRunsShowTheMedianRunWhole: of three runs, a row is the run
+// with the median hit rate, all its figures from that run, and every
+// run's figures are listed in run order; oracle rows get no list.
+func TestRepeatedRunsShowTheMedianRunWhole(t *testing.T) {
+	run := func(cached int64, p99 time.Duration, perWorker ...int64) []RunResult {
+		return []RunResult{
+			{Workload: "w", Policy: PolicyOracle, OracleHitRate: 0.8},
+			{Workload: "w", Policy: "cache_aware", Replicas: 8, PromptTokens: 100, CachedTokens: cached,
+				TTFT: []time.Duration{p99}, PerWorker: perWorker, OracleHitRate: 0.8, SingleHitRate: 0.8},
+		}
+	}
+	got := medianRuns([][]RunResult{run(72, 90*time.Millisecond, 5, 5), run(40, 300*time.Millisecond, 9, 1), run(60, 120*time.Millisecond, 6, 4)})
+	if len(got) != 2 || got[0].Repeats != nil {
+		t.Fatalf("rows %+v: want the oracle without repeats, then one merged row", got)
+	}
+	row := got[1]
+	if row.HitRate() != 0.6 || row.TTFTQuantile(0.99) != 120*time.Millisecond || row.Balance() != 1.2 {
+		t.Errorf("merged row: hit rate %v, p99 %v, max/mean %v; want the median run's 0.6, 120ms, 1.2",
+			row.HitRate(), row.TTFTQuantile(0.99), row.Balance())
+	}
+	if len(row.Repeats) != 3 || math.Abs(row.Repeats[0].OfOracle-0.9) > 1e-9 || row.Repeats[1].TTFTP99 != 300*time.Millisecond || row.Repeats[2].Balance != 1.2 {
+		t.Errorf("repeats %+v: want every run's figures in run order", row.Repeats)
+	}
+	var table bytes.Buffer
+	writeTable(&table, got, true)
+	want := "- w cache_aware x8 replicas: of oracle 90, 50, 75%; of 1 router 90, 50, 75%; max/mean 1.00, 1.80, 1.20; TTFT p99 90 ms, 300 ms, 120 ms"
+	if !strings.Contains(table.String(), "median hit rate of 3") || !strings.Contains(table.String(), want) {
+		t.Errorf("table lacks the runs' list %q:\n%s", want, table.String())
+	}
+	if single := medianRuns([][]RunResult{run(72, time.Millisecond)}); single[1].Repeats != nil {
+		t.Error("one run: no repeats to list")
+	}
+}
+
+func TestRoutingRepeatsRuns(t *testing.T) {
+	var out bytes.Buffer
+	o := tinyRouting(t, &out, "cache_aware")
+	o.Workloads, o.Runs = []string{workload.NameMultiTurn}, 2
+	if err := Routing(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "multi-turn     cache_aware "); n < 2 || !strings.Contains(out.String(), "- multi-turn cache_aware: of oracle") {
+		t.Errorf("want two runs and their list:\n%s", out.String())
+	}
+	md, err := os.ReadFile(filepath.Join(o.OutDir, "routing.md"))
+	if err != nil || !strings.Contains(string(md), "median hit rate of 2") {
+		t.Errorf("routing.md: %v\n%s", err, md)
+	}
+	o.Runs = -1
+	if err := Routing(context.Background(), o); err == nil || !strings.Contains(err.Error(), "runs") {
+		t.Errorf("runs -1: %v", err)
+	}
+}

@@ -81,6 +81,7 @@ func runRouting(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	policies := fs.String("policies", "", "comma-separated policies (default: all, with the original's rule)")
 	scale := fs.Float64("time-scale", 0, "wall seconds per simulated second (default 0.5)")
 	replicas := fs.String("replicas", "1", "comma-separated router replica counts, e.g. 1,3,8 (one router is always run too)")
+	runs := fs.Int("runs", 1, "repeat every run this many times; each row shows the run with the median hit rate")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -90,7 +91,7 @@ func runRouting(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 2
 	}
 	o := bench.RoutingOptions{Out: stdout, OutDir: *out, Workloads: split(*workloads), Policies: split(*policies),
-		TimeScale: *scale, Replicas: counts}
+		TimeScale: *scale, Replicas: counts, Runs: *runs}
 	return exitCode(stderr, "bench-routing", bench.Routing(ctx, o))
 }
 

@@ -16,7 +16,7 @@ var Subcommands = [][2]string{
 	{"server [FLAGS]", "SGLang servers plus the router (Python package: python -m sglang_router.launch_server)"},
 	{"sim [-workers N] [-role regular|prefill|decode] [-bootstrap-port P] [-time-scale X] [-config JSON]", "simulated SGLang servers until Ctrl-C"},
 	{"demo [-workers N] [-policies a,b] [-out DIR]", "every policy on simulated workers: a table and out/demo.svg"},
-	{"bench-routing [-workloads a,b] [-policies a,b] [-replicas 1,3,8] [-out DIR]", "routing quality of each policy against the oracle"},
+	{"bench-routing [-workloads a,b] [-policies a,b] [-replicas 1,3,8] [-runs N] [-out DIR]", "routing quality of each policy against the oracle"},
 	{"bench [-concurrency N] [-duration D] [-only small,stream,...] [-baseline BIN]", "the router's own overhead, routed vs direct (and against another build)"},
 }
 

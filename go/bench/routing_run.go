@@ -88,7 +88,7 @@ func (s testbed) run(ctx context.Context, policyName string, replicas int, onDon
 	defer shutdownCluster(cl)
 	urls := make([]string, 0, replicas)
 	for range max(replicas, 1) {
-		rr, err := startRouter(ctx, cl.URLs(), policyName)
+		rr, err := startRouter(ctx, cl.URLs(), policyName, s.timeScale)
 		if err != nil {
 			return RunResult{}, err
 		}

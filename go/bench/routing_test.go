@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sgl-project/sglang-router-go/go/config"
 	"github.com/sgl-project/sglang-router-go/go/workload"
 )
 
@@ -260,6 +261,31 @@ func TestReplicaCountsAlwaysStartWithOneRouter(t *testing.T) {
 	o.Replicas = []int{0}
 	if err := Routing(context.Background(), o); err == nil || !strings.Contains(err.Error(), "replicas") {
 		t.Errorf("replicas 0: %v", err)
+	}
+}
+
+// TestRoutersReadLoadOnSimulatedTime: the routers under test read their
+// workers' load at the default interval of simulated time, so replicas
+// see loads as fresh as a deployment with the same settings would.
+func TestRoutersReadLoadOnSimulatedTime(t *testing.T) {
+	def := config.Defaults().LoadPollIntervalMs
+	if got := routerConfig(nil, "cache_aware", 0.5).LoadPollIntervalMs; got != def/2 {
+		t.Errorf("time scale 0.5: poll every %d ms of wall time, want %d", got, def/2)
+	}
+	for _, tc := range []struct {
+		ms        int
+		timeScale float64
+		want      int
+	}{
+		{200, 1, 200}, {200, 0.25, 50}, {200, 2, 400},
+		{200, 0, 200},    // no simulated time: as configured
+		{0, 0.5, 0},      // polling off stays off
+		{200, 0.001, 1},  // never below a millisecond
+		{100, 0.333, 33}, // rounded
+	} {
+		if got := pollIntervalMs(tc.ms, tc.timeScale); got != tc.want {
+			t.Errorf("pollIntervalMs(%d, %g) = %d, want %d", tc.ms, tc.timeScale, got, tc.want)
+		}
 	}
 }
 
